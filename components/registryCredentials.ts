@@ -1,0 +1,153 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { RegistryCredentialsArgs } from "./args";
+import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
+import { childName, defaultFieldManager, patchKey } from "./names";
+import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
+
+/** The component's type token. */
+export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCredentials";
+
+/**
+ * Registry pull credentials in many namespaces: one `kubernetes.io/dockerconfigjson`
+ * Secret per namespace, and one ServiceAccountPatch per (namespace, service
+ * account) that adds it to `imagePullSecrets`.
+ *
+ * A workload that must not start before its pull secret exists can wait for
+ * all of it with `dependsOn: [credentials]`.
+ */
+export class RegistryCredentials extends pulumi.ComponentResource {
+    /** The Secrets, by namespace. */
+    public readonly secrets: Record<string, k8s.core.v1.Secret>;
+    /** The service account patches, by `"namespace/serviceAccount"`. */
+    public readonly serviceAccountPatches: Record<string, k8s.core.v1.ServiceAccountPatch>;
+    /** The Secret's name in every namespace. */
+    public readonly secretName: string;
+    /** The server-side-apply field manager that owns the `imagePullSecrets` lists. */
+    public readonly fieldManager: string;
+    /** The `.dockerconfigjson` every Secret holds, as a Pulumi secret. */
+    public readonly dockerConfigJson: pulumi.Output<string>;
+
+    constructor(name: string, args: RegistryCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+        const problems = validateArgs(name, args);
+        if (problems.length > 0) {
+            throw invalidArgsError(name, problems);
+        }
+        super(REGISTRY_CREDENTIALS_TYPE, name, inputsForState(args), opts);
+
+        this.secretName = args.secretName ?? name;
+        this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
+        this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args));
+        const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
+
+        this.secrets = {};
+        this.serviceAccountPatches = {};
+        for (const target of rolloutTargets(args)) {
+            const secret = new k8s.core.v1.Secret(
+                childName(name, target.namespace),
+                {
+                    metadata: { name: this.secretName, namespace: target.namespace },
+                    type: "kubernetes.io/dockerconfigjson",
+                    data: secretData,
+                },
+                { parent: this },
+            );
+            this.secrets[target.namespace] = secret;
+
+            for (const serviceAccount of target.serviceAccounts) {
+                this.serviceAccountPatches[patchKey(target.namespace, serviceAccount)] = new k8s.core.v1.ServiceAccountPatch(
+                    childName(name, target.namespace, serviceAccount),
+                    {
+                        metadata: {
+                            name: serviceAccount,
+                            namespace: target.namespace,
+                            annotations: patchAnnotations(this.fieldManager, target.takeOwnership),
+                        },
+                        imagePullSecrets: [this.secretName, ...target.keepImagePullSecrets].map((entry) => ({ name: entry })),
+                    },
+                    // The secret first, so that no service account ever names a secret that does not exist.
+                    { parent: this, dependsOn: [secret] },
+                );
+            }
+        }
+
+        this.registerOutputs({
+            secretName: this.secretName,
+            fieldManager: this.fieldManager,
+            dockerConfigJson: this.dockerConfigJson,
+            namespaces: Object.keys(this.secrets),
+        });
+    }
+}
+
+/** A namespace with every setting resolved. */
+interface RolloutTarget {
+    readonly namespace: string;
+    readonly serviceAccounts: readonly string[];
+    readonly keepImagePullSecrets: readonly string[];
+    readonly takeOwnership: boolean;
+}
+
+function rolloutTargets(args: RegistryCredentialsArgs): RolloutTarget[] {
+    return args.namespaces.map((target) => {
+        const own = typeof target === "string" ? { name: target } : target;
+        return {
+            namespace: own.name,
+            serviceAccounts: own.serviceAccounts ?? args.serviceAccounts ?? ["default"],
+            keepImagePullSecrets: own.keepImagePullSecrets ?? args.keepImagePullSecrets ?? [],
+            takeOwnership: own.takeOwnership ?? args.takeOwnership ?? false,
+        };
+    });
+}
+
+/**
+ * `ServiceAccount.imagePullSecrets` is an atomic list for server-side apply:
+ * one field manager owns all of it. A named field manager tells whoever meets
+ * a conflict which stack holds the list. Forcing takes the whole list from
+ * its owner, so it happens only when the caller asks for it; otherwise a
+ * different list set by someone else fails the update instead of being lost.
+ */
+function patchAnnotations(fieldManager: string, takeOwnership: boolean): Record<string, string> {
+    return takeOwnership
+        ? { "pulumi.com/patchFieldManager": fieldManager, "pulumi.com/patchForce": "true" }
+        : { "pulumi.com/patchFieldManager": fieldManager };
+}
+
+/**
+ * The config every Secret holds. Values given as Outputs are checked here,
+ * once known, with the same messages the constructor gives.
+ */
+function dockerConfigJson(name: string, args: RegistryCredentialsArgs): pulumi.Output<string> {
+    if (args.registries !== undefined) {
+        return pulumi.output(args.registries).apply((logins) => {
+            throwIfAny(name, loginProblems(logins));
+            return encodeDockerConfig(logins.map((login) => ({ ...login, server: login.server ?? DOCKER_HUB_SERVER })));
+        });
+    }
+    return pulumi.output(args.dockerConfigJson ?? "").apply((config) => {
+        throwIfAny(name, dockerConfigProblems(config));
+        return config;
+    });
+}
+
+function throwIfAny(name: string, problems: readonly Problem[]): void {
+    if (problems.length > 0) {
+        throw invalidArgsError(name, problems);
+    }
+}
+
+/**
+ * Pulumi keeps a component's inputs in state, so the credentials go there as
+ * secrets, whether or not the caller made them secret.
+ */
+function inputsForState(args: RegistryCredentialsArgs): pulumi.Inputs {
+    return {
+        ...args,
+        registries: args.registries?.map((login) => ({ ...login, password: pulumi.secret(login.password) })),
+        dockerConfigJson: args.dockerConfigJson === undefined ? undefined : pulumi.secret(args.dockerConfigJson),
+    };
+}
+
+function base64(text: string): string {
+    return Buffer.from(text).toString("base64");
+}

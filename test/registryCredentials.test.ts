@@ -1,0 +1,302 @@
+import { strict as assert } from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    PROJECT,
+    Registration,
+    STACK,
+    componentOutputs,
+    isSecretWrapped,
+    loadComponents,
+    registered,
+    unwrapSecret,
+    valueOf,
+} from "./mocks";
+
+type Library = Awaited<ReturnType<typeof loadComponents>>;
+type Args = import("../components").RegistryCredentialsArgs;
+type Component = import("../components").RegistryCredentials;
+
+const SECRET = "kubernetes:core/v1:Secret";
+const PATCH = "kubernetes:core/v1:ServiceAccountPatch";
+const COMPONENT = "registry-credentials:index:RegistryCredentials";
+
+const PASSWORD = "s3cret<P@ss>&word";
+const robot = { server: "ghcr.io", username: "robot", password: PASSWORD };
+/** kubectl's bytes for `robot`, written out by hand. */
+const ROBOT_CONFIG =
+    '{"auths":{"ghcr.io":{"username":"robot","password":"s3cret\\u003cP@ss\\u003e\\u0026word","auth":"' +
+    Buffer.from(`robot:${PASSWORD}`).toString("base64") +
+    '"}}}';
+
+let lib: Library;
+before(async () => {
+    lib = await loadComponents();
+});
+
+async function declare(name: string, args: Args, opts?: pulumi.ComponentResourceOptions) {
+    let component!: Component;
+    const registrations = await registered(() => {
+        component = new lib.RegistryCredentials(name, args, opts);
+        return [component, ...Object.values(component.secrets), ...Object.values(component.serviceAccountPatches)];
+    });
+    return { component, registrations, ...split(registrations) };
+}
+
+function split(registrations: Registration[]) {
+    return {
+        secrets: registrations.filter((r) => r.type === SECRET),
+        patches: registrations.filter((r) => r.type === PATCH),
+        self: registrations.find((r) => r.type === COMPONENT)!,
+    };
+}
+
+function secretData(secret: Registration): string {
+    const data = unwrapSecret(secret.inputs.data);
+    return Buffer.from(unwrapSecret(data[".dockerconfigjson"]), "base64").toString("utf8");
+}
+
+/** The inputs as JSON, with every secret-wrapped value blanked out: what would be plaintext in state. */
+function plaintext(value: unknown): string {
+    return JSON.stringify(value, (_key, v) => (isSecretWrapped(v) ? "[secret]" : v));
+}
+
+describe("RegistryCredentials", () => {
+    describe("what it declares", () => {
+        it("declares one dockerconfigjson Secret per namespace with kubectl's bytes", async () => {
+            const { secrets, self } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+
+            assert.deepEqual(secrets.map((s) => s.inputs.metadata), [
+                { name: "regcred", namespace: "team-a" },
+                { name: "regcred", namespace: "team-b" },
+            ]);
+            for (const secret of secrets) {
+                assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
+                assert.equal(secretData(secret), ROBOT_CONFIG);
+                assert.equal(secret.parent, self.urn);
+            }
+        });
+
+        it("patches each namespace's default service account to list the secret", async () => {
+            const { component, patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+
+            assert.deepEqual(Object.keys(component.serviceAccountPatches), ["team-a/default", "team-b/default"]);
+            assert.deepEqual(
+                patches.map((p) => [p.inputs.metadata.namespace, p.inputs.metadata.name, p.inputs.imagePullSecrets]),
+                [
+                    ["team-a", "default", [{ name: "regcred" }]],
+                    ["team-b", "default", [{ name: "regcred" }]],
+                ],
+            );
+        });
+
+        it("patches a namespace's own service accounts in place of the component's, and none for []", async () => {
+            const { component } = await declare("regcred", {
+                registries: [robot],
+                serviceAccounts: ["default", "builder"],
+                namespaces: ["team-a", { name: "team-b", serviceAccounts: ["ci"] }, { name: "team-c", serviceAccounts: [] }],
+            });
+
+            assert.deepEqual(Object.keys(component.secrets), ["team-a", "team-b", "team-c"]);
+            assert.deepEqual(Object.keys(component.serviceAccountPatches), ["team-a/default", "team-a/builder", "team-b/ci"]);
+        });
+
+        it("declares secrets only when serviceAccounts is []", async () => {
+            const { secrets, patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a"], serviceAccounts: [] });
+            assert.equal(secrets.length, 1);
+            assert.equal(patches.length, 0);
+        });
+
+        it("names the Secret secretName when given, and after the component otherwise", async () => {
+            const named = await declare("creds", { registries: [robot], namespaces: ["team-a"], secretName: "ghcr-pull" });
+            assert.equal(named.secrets[0].inputs.metadata.name, "ghcr-pull");
+            assert.deepEqual(named.patches[0].inputs.imagePullSecrets, [{ name: "ghcr-pull" }]);
+            assert.equal(named.component.secretName, "ghcr-pull");
+
+            const unnamed = await declare("creds", { registries: [robot], namespaces: ["team-a"] });
+            assert.equal(unnamed.secrets[0].inputs.metadata.name, "creds");
+        });
+
+        it("puts several registries into one secret, in an order independent of the list", async () => {
+            const hub = { username: "hubuser", password: "hubpass" };
+            const harbor = { server: "harbor.example.com", username: "bot", password: "pw", email: "bot@example.com" };
+            const one = await declare("multi", { registries: [robot, hub, harbor], namespaces: ["team-a"] });
+            const other = await declare("multi", { registries: [harbor, robot, hub], namespaces: ["team-a"] });
+
+            const config = JSON.parse(secretData(one.secrets[0]));
+            assert.deepEqual(Object.keys(config.auths), ["ghcr.io", "harbor.example.com", "https://index.docker.io/v1/"]);
+            assert.equal(config.auths["harbor.example.com"].email, "bot@example.com");
+            assert.equal(secretData(other.secrets[0]), secretData(one.secrets[0]));
+        });
+
+        it("stores a given dockerConfigJson as it is", async () => {
+            const text = '{\n  "auths": {\n    "ghcr.io": { "auth": "' + Buffer.from("robot:pw").toString("base64") + '" }\n  }\n}\n';
+            const { secrets, component } = await declare("fromfile", { dockerConfigJson: text, namespaces: ["team-a"] });
+            assert.equal(secretData(secrets[0]), text);
+            assert.equal(await valueOf(component.dockerConfigJson), text);
+        });
+    });
+
+    describe("a diffable rollout", () => {
+        it("names children from the component, namespace and service account only", async () => {
+            const names = async (namespaces: string[]) =>
+                (await declare("regcred", { registries: [robot], namespaces })).registrations
+                    .filter((r) => r.custom)
+                    .map((r) => r.name)
+                    .sort();
+
+            const before = await names(["team-a", "team-b", "team-c"]);
+            const after = await names(["team-d", "team-c", "team-a"]);
+
+            assert.deepEqual(before, [
+                "regcred/team-a",
+                "regcred/team-a/default",
+                "regcred/team-b",
+                "regcred/team-b/default",
+                "regcred/team-c",
+                "regcred/team-c/default",
+            ]);
+            for (const kept of ["regcred/team-a", "regcred/team-a/default", "regcred/team-c", "regcred/team-c/default"]) {
+                assert.ok(after.includes(kept), `${kept} keeps its name`);
+            }
+        });
+
+        it("keeps namespace a-b with account c apart from namespace a with account b-c", async () => {
+            const { registrations } = await declare("regcred", {
+                registries: [robot],
+                namespaces: [
+                    { name: "a-b", serviceAccounts: ["c"] },
+                    { name: "a", serviceAccounts: ["b-c"] },
+                ],
+            });
+            const urns = registrations.map((r) => r.urn);
+            assert.equal(new Set(urns).size, urns.length);
+            assert.equal(urns.length, 5);
+        });
+
+        it("rotating a password changes only the Secret data", async () => {
+            const before = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const after = await declare("regcred", { registries: [{ ...robot, password: "rotated" }], namespaces: ["team-a", "team-b"] });
+
+            assert.deepEqual(after.patches, before.patches);
+            assert.deepEqual(after.secrets.map((s) => s.urn), before.secrets.map((s) => s.urn));
+            after.secrets.forEach((secret, i) => {
+                const { data: newData, ...rest } = secret.inputs;
+                const { data: oldData, ...oldRest } = before.secrets[i].inputs;
+                assert.deepEqual(rest, oldRest);
+                assert.notDeepEqual(newData, oldData);
+                assert.equal(JSON.parse(secretData(secret)).auths["ghcr.io"].password, "rotated");
+            });
+        });
+    });
+
+    describe("secrecy", () => {
+        for (const [kind, password] of [
+            ["a plain string", PASSWORD],
+            ["a secret", pulumi.secret(PASSWORD)],
+            ["a plain Output", pulumi.output(PASSWORD)],
+        ] as const) {
+            it(`keeps credentials secret everywhere when the password is ${kind}`, async () => {
+                const { registrations, secrets, self, component } = await declare("regcred", {
+                    registries: [{ ...robot, password }],
+                    namespaces: ["team-a"],
+                });
+                const forbidden = [PASSWORD, Buffer.from(`robot:${PASSWORD}`).toString("base64"), Buffer.from(ROBOT_CONFIG).toString("base64"), "s3cret\\u003c"];
+
+                for (const registration of registrations) {
+                    const visible = plaintext(registration.inputs);
+                    for (const value of forbidden) {
+                        assert.ok(!visible.includes(value), `${registration.name} shows ${value} in plaintext`);
+                    }
+                }
+                assert.ok(isSecretWrapped(secrets[0].inputs.data[".dockerconfigjson"]) || isSecretWrapped(secrets[0].inputs.data));
+                assert.ok(isSecretWrapped(self.inputs.registries) || isSecretWrapped(self.inputs.registries[0].password));
+                assert.ok(await pulumi.isSecret(component.dockerConfigJson));
+                assert.equal(await valueOf(component.dockerConfigJson), ROBOT_CONFIG);
+
+                const outputs = componentOutputs.get(self.urn)!;
+                assert.ok(isSecretWrapped(outputs.dockerConfigJson));
+                assert.ok(!plaintext(outputs).includes(PASSWORD));
+            });
+        }
+
+        it("keeps a dockerConfigJson secret in the component's inputs and outputs", async () => {
+            const text = JSON.stringify({ auths: { "ghcr.io": { auth: Buffer.from(`robot:${PASSWORD}`).toString("base64") } } });
+            const { registrations, self } = await declare("fromfile", { dockerConfigJson: text, namespaces: ["team-a"] });
+            for (const registration of registrations) {
+                assert.ok(!plaintext(registration.inputs).includes(text.slice(10, 40)), `${registration.name} shows the config`);
+            }
+            assert.ok(isSecretWrapped(self.inputs.dockerConfigJson));
+            assert.ok(isSecretWrapped(componentOutputs.get(self.urn)!.dockerConfigJson));
+        });
+    });
+
+    describe("options and dependencies", () => {
+        it("children take the caller's provider", async () => {
+            const provider = new k8s.Provider("cluster-a", { context: "cluster-a" });
+            const { secrets, patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a"] }, { provider });
+            const providerUrn = await valueOf(provider.urn);
+            for (const child of [...secrets, ...patches]) {
+                assert.ok(child.provider.startsWith(`${providerUrn}::`), `${child.name} uses ${child.provider}`);
+            }
+        });
+
+        it("a patch depends on its namespace's secret", async () => {
+            const { secrets, patches } = await declare("regcred", {
+                registries: [robot],
+                namespaces: [{ name: "team-a", serviceAccounts: ["default", "ci"] }, "team-b"],
+            });
+            for (const patch of patches) {
+                const secret = secrets.find((s) => s.inputs.metadata.namespace === patch.inputs.metadata.namespace)!;
+                assert.deepEqual(patch.dependencies, [secret.urn]);
+            }
+        });
+
+        it("a workload with dependsOn: [component] waits for every secret and patch", async () => {
+            const { component, registrations } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const [workload] = await registered(() => [
+                new k8s.apps.v1.Deployment("app", { spec: { selector: {}, template: {} } }, { dependsOn: [component] }),
+            ]);
+            const children = registrations.filter((r) => r.custom).map((r) => r.urn);
+            assert.equal(children.length, 4);
+            assert.deepEqual([...workload.dependencies].sort(), [...children].sort());
+        });
+    });
+
+    describe("who owns imagePullSecrets", () => {
+        const annotations = (patch: Registration) => patch.inputs.metadata.annotations;
+
+        it("gives every patch of a component one field manager named after project, stack and component", async () => {
+            const { patches, component } = await declare("ghcr", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const expected = `regcred/${PROJECT}/${STACK}/ghcr`;
+            assert.equal(component.fieldManager, expected);
+            for (const patch of patches) {
+                assert.deepEqual(annotations(patch), { "pulumi.com/patchFieldManager": expected });
+            }
+            const other = await declare("harbor", { registries: [robot], namespaces: ["team-a"] });
+            assert.notEqual(annotations(other.patches[0])["pulumi.com/patchFieldManager"], expected);
+        });
+
+        it("does not force by default, so another writer's list is a conflict rather than lost", async () => {
+            const { patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a"] });
+            assert.equal(annotations(patches[0])["pulumi.com/patchForce"], undefined);
+        });
+
+        it("keeps declared entries after ours, and takes ownership only when asked", async () => {
+            const { patches } = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a", { name: "team-b", keepImagePullSecrets: ["default-dockercfg-x7k2p"], takeOwnership: false }],
+                keepImagePullSecrets: ["legacy-pull"],
+                takeOwnership: true,
+                fieldManager: "platform-team",
+            });
+            const patchA = patches.find((p) => p.inputs.metadata.namespace === "team-a")!;
+            const patchB = patches.find((p) => p.inputs.metadata.namespace === "team-b")!;
+
+            assert.deepEqual(patchA.inputs.imagePullSecrets, [{ name: "regcred" }, { name: "legacy-pull" }]);
+            assert.deepEqual(annotations(patchA), { "pulumi.com/patchFieldManager": "platform-team", "pulumi.com/patchForce": "true" });
+            assert.deepEqual(patchB.inputs.imagePullSecrets, [{ name: "regcred" }, { name: "default-dockercfg-x7k2p" }]);
+            assert.deepEqual(annotations(patchB), { "pulumi.com/patchFieldManager": "platform-team" });
+        });
+    });
+});
