@@ -174,7 +174,7 @@ export function loginProblems(logins: readonly LoginValues[]): Problem[] {
                 const key = server ?? DOCKER_HUB_SERVER;
                 const first = seen.get(key);
                 if (first !== undefined) {
-                    const shown = server === undefined ? `${show(key)} (Docker Hub, the default)` : show(key);
+                    const shown = key === DOCKER_HUB_SERVER ? `${show(key)} (Docker Hub)` : show(key);
                     report("server", `registry ${shown} is listed twice (also at registries[${first}]); one secret holds one login per registry`);
                 }
                 seen.set(key, first ?? i);

@@ -1,0 +1,196 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { loadComponents, registered, valueOf } from "./mocks";
+
+type Library = Awaited<ReturnType<typeof loadComponents>>;
+type Args = import("../components").RegistryCredentialsArgs;
+
+const PASSWORD = "hunter2-do-not-leak";
+const robot = { server: "ghcr.io", username: "robot", password: PASSWORD };
+const valid: Args = { registries: [robot], namespaces: ["team-a"] };
+
+let lib: Library;
+before(async () => {
+    lib = await loadComponents();
+});
+
+/** The error the constructor throws, checked to be an InputPropertiesError free of credentials. */
+function rejection(args: Args, name = "regcred"): pulumi.InputPropertiesError {
+    try {
+        new lib.RegistryCredentials(name, args);
+    } catch (err) {
+        assert.ok(pulumi.InputPropertiesError.isInstance(err), `expected an InputPropertiesError, got ${err}`);
+        assert.ok(!err.message.includes(PASSWORD), "the message shows the password");
+        return err;
+    }
+    assert.fail("the constructor accepted invalid arguments");
+}
+
+/** Each problem as "path: reason". */
+const problems = (err: pulumi.InputPropertiesError) => err.errors.map((e) => `${e.propertyPath}: ${e.reason}`);
+
+function assertProblem(args: Args, path: string, ...fragments: string[]) {
+    const found = problems(rejection(args)).filter((p) => p.startsWith(`${path}: `));
+    assert.equal(found.length, 1, `expected one problem at ${path}, got:\n${problems(rejection(args)).join("\n")}`);
+    for (const fragment of fragments) {
+        assert.ok(found[0].includes(fragment), `"${found[0]}" should mention ${fragment}`);
+    }
+}
+
+describe("validation", () => {
+    it("reports every problem at once, before declaring anything", async () => {
+        const before = await registered(() => []);
+        assert.equal(before.length, 0);
+
+        const err = rejection({
+            registries: [{ server: "", username: "", password: "" }],
+            namespaces: ["Team_A", "ok", "ok"],
+            serviceAccounts: ["Default"],
+            secretName: "Bad Name",
+        });
+        assert.deepEqual(
+            err.errors.map((e) => e.propertyPath),
+            ["secretName", "registries[0].server", "registries[0].username", "registries[0].password", "namespaces[0]", "namespaces[2]", "serviceAccounts[0]"],
+        );
+        for (const line of problems(err)) {
+            assert.ok(err.message.includes(line), `the message lists "${line}"`);
+        }
+        assert.equal((await registered(() => [])).length, 0, "nothing was registered");
+    });
+
+    it("rejects namespace names that are not DNS-1123 labels, naming the value", () => {
+        assertProblem({ ...valid, namespaces: ["Team_A"] }, "namespaces[0]", '"Team_A"', "DNS-1123 label");
+        assertProblem({ ...valid, namespaces: ["a".repeat(64)] }, "namespaces[0]", "at most 63");
+        assertProblem({ ...valid, namespaces: [{ name: "-bad" }] }, "namespaces[0].name", '"-bad"');
+    });
+
+    it("rejects service account names that are not DNS-1123 labels", () => {
+        assertProblem({ ...valid, serviceAccounts: ["my.sa"] }, "serviceAccounts[0]", '"my.sa"', "service account");
+        assertProblem({ ...valid, namespaces: [{ name: "team-a", serviceAccounts: ["CI"] }] }, "namespaces[0].serviceAccounts[0]", '"CI"');
+    });
+
+    it("rejects a secretName that is not a DNS-1123 subdomain, including the default from the component name", () => {
+        assertProblem({ ...valid, secretName: "Pull_Secret" }, "secretName", '"Pull_Secret"', "DNS-1123 subdomain");
+        const err = rejection(valid, "MyCreds");
+        assert.ok(problems(err)[0].startsWith("secretName (defaults to the component's name): \"MyCreds\""));
+        assert.doesNotThrow(() => new lib.RegistryCredentials("MyCreds", { ...valid, secretName: "ghcr.pull-secret" }));
+    });
+
+    it("rejects duplicates: namespaces, service accounts within a namespace, registry servers", () => {
+        assertProblem({ ...valid, namespaces: ["team-a", { name: "team-a" }] }, "namespaces[1].name", "listed twice", "namespaces[0]");
+        assertProblem({ ...valid, serviceAccounts: ["default", "default"] }, "serviceAccounts[1]", "listed twice");
+        assertProblem({ ...valid, registries: [robot, { ...robot, password: "other" }] }, "registries[1].server", '"ghcr.io"', "registries[0]");
+        const twoHubs = { ...valid, registries: [{ username: "a", password: "b" }, { server: "https://index.docker.io/v1/", username: "c", password: "d" }] };
+        assertProblem(twoHubs, "registries[1].server", "Docker Hub");
+    });
+
+    it("accepts the same service account name in different namespaces", () => {
+        assert.doesNotThrow(
+            () => new lib.RegistryCredentials("regcred", { ...valid, namespaces: [{ name: "a", serviceAccounts: ["ci"] }, { name: "b", serviceAccounts: ["ci"] }] }),
+        );
+    });
+
+    it("rejects an empty namespace list", () => {
+        assertProblem({ ...valid, namespaces: [] }, "namespaces", "at least one");
+    });
+
+    it("rejects an empty server, username or password without showing the password", () => {
+        assertProblem({ ...valid, registries: [{ ...robot, server: " " }] }, "registries[0].server", "Docker Hub");
+        assertProblem({ ...valid, registries: [{ ...robot, username: "" }] }, "registries[0].username", "empty");
+        assertProblem({ ...valid, registries: [{ ...robot, password: "" }] }, "registries[0].password", "empty");
+        assertProblem({ ...valid, registries: [] }, "registries", "at least one");
+    });
+
+    it("rejects a username with ':', which the kubelet would split", () => {
+        assertProblem({ ...valid, registries: [{ ...robot, username: "org:robot" }] }, "registries[0].username", '"org:robot"', "':'");
+    });
+
+    it("requires exactly one credential source", () => {
+        assertProblem({ namespaces: ["team-a"] }, "registries", "either registries", "or dockerConfigJson");
+        assertProblem({ ...valid, dockerConfigJson: '{"auths":{}}' }, "registries", "not both");
+    });
+
+    it("rejects keep entries that are invalid, repeated, or our own secret", () => {
+        assertProblem({ ...valid, keepImagePullSecrets: ["Bad"] }, "keepImagePullSecrets[0]", '"Bad"');
+        assertProblem({ ...valid, keepImagePullSecrets: ["regcred"] }, "keepImagePullSecrets[0]", "own secret");
+        assertProblem({ ...valid, keepImagePullSecrets: ["x", "x"] }, "keepImagePullSecrets[1]", "listed twice");
+        assertProblem({ ...valid, namespaces: [{ name: "team-a", keepImagePullSecrets: ["Bad"] }] }, "namespaces[0].keepImagePullSecrets[0]", '"Bad"');
+    });
+
+    it("rejects a field manager the API server would refuse", () => {
+        assertProblem({ ...valid, fieldManager: "x".repeat(129) }, "fieldManager", "128");
+        assertProblem({ ...valid, fieldManager: "" }, "fieldManager", "128");
+    });
+
+    describe("dockerConfigJson", () => {
+        const secretAuth = Buffer.from(`robot:${PASSWORD}`).toString("base64");
+        const withConfig = (dockerConfigJson: string): Args => ({ dockerConfigJson, namespaces: ["team-a"] });
+        const assertConfigProblem = (text: string, path: string, ...fragments: string[]) => {
+            const err = rejection(withConfig(text));
+            assert.ok(!err.message.includes(secretAuth), "the message shows the auth token");
+            assertProblem(withConfig(text), path, ...fragments);
+        };
+
+        it("rejects text that is not JSON without quoting it", () => {
+            const text = `{"auths": {"ghcr.io": {"auth": "${secretAuth}"}}`; // one brace short
+            assertConfigProblem(text, "dockerConfigJson", "not valid JSON");
+            assertConfigProblem(`${PASSWORD}`, "dockerConfigJson", "not valid JSON");
+        });
+
+        it("rejects a config without auths", () => {
+            assertConfigProblem(`{"${PASSWORD}": {"auth": "${secretAuth}"}}`, "dockerConfigJson", 'no "auths"');
+        });
+
+        it("explains Docker Desktop's credential store and how to get real credentials", () => {
+            const desktop = JSON.stringify({ auths: { "https://index.docker.io/v1/": {}, "ghcr.io": {} }, credsStore: "desktop" });
+            const err = rejection(withConfig(desktop));
+            assert.deepEqual(err.errors.map((e) => e.propertyPath), ['dockerConfigJson.auths["https://index.docker.io/v1/"]', 'dockerConfigJson.auths["ghcr.io"]']);
+            assert.ok(err.errors[0].reason.includes('"credsStore": "desktop"'));
+            assert.ok(err.errors[0].reason.includes("DOCKER_CONFIG=$(mktemp -d) docker login"));
+            assertConfigProblem(JSON.stringify({ credsStore: "osxkeychain" }), "dockerConfigJson", "credsStore");
+            assertConfigProblem(JSON.stringify({ auths: {}, credHelpers: { "gcr.io": "gcloud" } }), "dockerConfigJson.auths", "credHelpers");
+        });
+
+        it("rejects entries that hold no usable credentials", () => {
+            assertConfigProblem(JSON.stringify({ auths: { "r.io": { identitytoken: PASSWORD } } }), 'dockerConfigJson.auths["r.io"]', "identity");
+            assertConfigProblem(JSON.stringify({ auths: { "r.io": { auth: Buffer.from(PASSWORD).toString("base64") } } }), 'dockerConfigJson.auths["r.io"]', "username:password");
+            assertConfigProblem(JSON.stringify({ auths: { "r.io": { username: "u" } } }), 'dockerConfigJson.auths["r.io"]', "no credentials");
+        });
+
+        it("accepts auth, or username and password", () => {
+            const config = JSON.stringify({ auths: { "a.io": { auth: secretAuth }, "b.io": { username: "u", password: "p" } } });
+            assert.doesNotThrow(() => new lib.RegistryCredentials("regcred", withConfig(config)));
+        });
+    });
+
+    describe("values given as Outputs", () => {
+        // An Output's value is checked once known, and an error then ends the
+        // program as it ends `pulumi up`: see it from outside, in its own process.
+        const runLate = (scenario: string) => {
+            const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "test/fixtures/lateValues.ts", scenario, PASSWORD], {
+                encoding: "utf8",
+            });
+            assert.notEqual(result.status, 0, "the program failed");
+            assert.ok(!result.stderr.includes(PASSWORD) && !result.stdout.includes(PASSWORD), "the output shows the secret");
+            return result.stderr;
+        };
+
+        it("checks a password Output once known, with the constructor's message", () => {
+            const expected = rejection({ registries: [{ ...robot, password: "" }], namespaces: ["team-a"] }, "late").message;
+            assert.ok(runLate("password").includes(expected), `stderr lacks:\n${expected}`);
+        });
+
+        it("checks a dockerConfigJson Output once known without quoting it", () => {
+            assert.ok(runLate("dockerConfigJson").includes("dockerConfigJson: is not valid JSON"));
+        });
+
+        it("accepts valid Output values", async () => {
+            const component = new lib.RegistryCredentials("late-ok", {
+                registries: [{ server: pulumi.output("ghcr.io"), username: pulumi.output("robot"), password: pulumi.secret(PASSWORD) }],
+                namespaces: ["team-a"],
+            });
+            assert.equal(JSON.parse(await valueOf(component.dockerConfigJson)).auths["ghcr.io"].password, PASSWORD);
+        });
+    });
+});
