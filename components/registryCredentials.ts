@@ -15,6 +15,9 @@ export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCre
  *
  * A workload that must not start before its pull secret exists can wait for
  * all of it with `dependsOn: [credentials]`.
+ *
+ * Give it a Kubernetes provider with `enableSecretMutable: true`, so that a
+ * password rotation updates the Secrets in place instead of replacing them.
  */
 export class RegistryCredentials extends pulumi.ComponentResource {
     /** The Secrets, by namespace. */
@@ -38,6 +41,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         this.secretName = args.secretName ?? name;
         this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
         this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args));
+        warnIfRotationWouldReplace(this);
         const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
 
         this.secrets = {};
@@ -111,6 +115,29 @@ function patchAnnotations(fieldManager: string, takeOwnership: boolean): Record<
     return takeOwnership
         ? { "pulumi.com/patchFieldManager": fieldManager, "pulumi.com/patchForce": "true" }
         : { "pulumi.com/patchFieldManager": fieldManager };
+}
+
+/**
+ * pulumi-kubernetes replaces a Secret whose data changes unless its provider
+ * has `enableSecretMutable`, and replacing a Secret with a fixed name means
+ * deleting it first: until it is back, Pods in that namespace cannot pull.
+ * The default provider's setting is visible here, so say so before the first
+ * rotation. An explicit provider's is not; the README tells its owner.
+ */
+function warnIfRotationWouldReplace(component: RegistryCredentials): void {
+    if (component.getProvider("kubernetes:core/v1:Secret") !== undefined) {
+        return;
+    }
+    const configured = new pulumi.Config("kubernetes").getBoolean("enableSecretMutable");
+    const mutable = configured ?? process.env.PULUMI_K8S_ENABLE_SECRET_MUTABLE === "true";
+    if (!mutable) {
+        pulumi.log.warn(
+            "A password change will replace each pull Secret, deleting it before creating it again, so Pods " +
+                "started in between cannot pull: the default Kubernetes provider treats Secret data as immutable. " +
+                "To rotate in place, run: pulumi config set kubernetes:enableSecretMutable true",
+            component,
+        );
+    }
 }
 
 /**

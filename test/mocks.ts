@@ -39,6 +39,10 @@ pulumi.runtime.setMocks(
     false,
 );
 
+// Configured as the README tells users to, so that password rotation updates
+// Secrets in place; the test of the warning without it switches it off.
+pulumi.runtime.setConfig("kubernetes:enableSecretMutable", "true");
+
 type Callback = (err: Error | null, response: any) => void;
 interface Monitor {
     registerResource(req: any, callback: Callback): void;

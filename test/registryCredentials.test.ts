@@ -263,6 +263,38 @@ describe("RegistryCredentials", () => {
         });
     });
 
+    describe("rotation in place", () => {
+        let warnings: string[];
+        const warn = pulumi.log.warn;
+        beforeEach(() => {
+            warnings = [];
+            pulumi.log.warn = async (message: string) => void warnings.push(message);
+        });
+        afterEach(() => {
+            pulumi.log.warn = warn;
+            pulumi.runtime.setConfig("kubernetes:enableSecretMutable", "true");
+        });
+
+        it("warns when the default provider would replace Secrets on rotation, and says how to fix it", async () => {
+            pulumi.runtime.setConfig("kubernetes:enableSecretMutable", "false");
+            await declare("regcred", { registries: [robot], namespaces: ["team-a"] });
+            assert.equal(warnings.length, 1);
+            assert.ok(warnings[0].includes("pulumi config set kubernetes:enableSecretMutable true"));
+        });
+
+        it("does not warn when the default provider updates Secrets in place", async () => {
+            await declare("regcred", { registries: [robot], namespaces: ["team-a"] });
+            assert.deepEqual(warnings, []);
+        });
+
+        it("does not guess about an explicit provider's settings", async () => {
+            pulumi.runtime.setConfig("kubernetes:enableSecretMutable", "false");
+            const provider = new k8s.Provider("cluster-b", { context: "cluster-b", enableSecretMutable: true });
+            await declare("regcred", { registries: [robot], namespaces: ["team-a"] }, { provider });
+            assert.deepEqual(warnings, []);
+        });
+    });
+
     describe("who owns imagePullSecrets", () => {
         const annotations = (patch: Registration) => patch.inputs.metadata.annotations;
 
