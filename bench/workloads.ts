@@ -1,0 +1,63 @@
+/**
+ * The two programs the benchmark compares, declaring the same resources:
+ * the component, and the loop a user would write without it.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { RegistryCredentials } from "../components";
+
+export interface Workload {
+    readonly namespaces: number;
+    readonly serviceAccounts: number;
+}
+
+const registry = { server: "ghcr.io", username: "bench-bot", password: "bench-password" };
+
+function names(prefix: string, count: number): string[] {
+    return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+}
+
+/** Declares the rollout with the component; returns every resource to wait for. */
+export function declareWithComponent(Component: typeof RegistryCredentials, { namespaces, serviceAccounts }: Workload): pulumi.Resource[] {
+    const credentials = new Component("regcred", {
+        registries: [{ ...registry, password: pulumi.secret(registry.password) }],
+        namespaces: names("team", namespaces),
+        serviceAccounts: names("sa", serviceAccounts),
+    });
+    return [credentials, ...Object.values(credentials.secrets), ...Object.values(credentials.serviceAccountPatches)];
+}
+
+/** The same Secrets and patches from a hand-written loop. */
+export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulumi.Resource[] {
+    const { server, username, password } = registry;
+    const auth = Buffer.from(`${username}:${password}`).toString("base64");
+    const config = JSON.stringify({ auths: { [server]: { username, password, auth } } });
+    const data = { ".dockerconfigjson": pulumi.secret(Buffer.from(config).toString("base64")) };
+    const resources: pulumi.Resource[] = [];
+    for (const namespace of names("team", namespaces)) {
+        const secret = new k8s.core.v1.Secret(`regcred/${namespace}`, {
+            metadata: { name: "regcred", namespace },
+            type: "kubernetes.io/dockerconfigjson",
+            data,
+        });
+        resources.push(secret);
+        for (const serviceAccount of names("sa", serviceAccounts)) {
+            resources.push(
+                new k8s.core.v1.ServiceAccountPatch(
+                    `regcred/${namespace}/${serviceAccount}`,
+                    {
+                        metadata: { name: serviceAccount, namespace, annotations: { "pulumi.com/patchFieldManager": "regcred" } },
+                        imagePullSecrets: [{ name: "regcred" }],
+                    },
+                    { dependsOn: [secret] },
+                ),
+            );
+        }
+    }
+    return resources;
+}
+
+/** Resolves once every resource is registered. */
+export function settled(resources: pulumi.Resource[]): Promise<unknown> {
+    return new Promise((resolve) => pulumi.all(resources.map((r) => r.urn)).apply(resolve));
+}

@@ -1,0 +1,34 @@
+/**
+ * A 10-namespace smoke run of the benchmark's workloads, so that the
+ * benchmark cannot rot, and a check that the baseline declares the same
+ * Secrets and patches as the component: otherwise the comparison is void.
+ */
+import { strict as assert } from "assert";
+import { Registration, loadComponents, registered, unwrapSecret } from "./mocks";
+
+const comparable = (registrations: Registration[]) =>
+    registrations
+        .filter((r) => r.custom)
+        .map((r) => ({
+            type: r.type,
+            name: r.name,
+            inputs: JSON.stringify(r.inputs, (key, value) => (key === "pulumi.com/patchFieldManager" ? "<field manager>" : unwrapSecret(value))),
+            dependsOnASecret: r.dependencies.length === 1,
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+
+describe("benchmark workloads", () => {
+    for (const serviceAccounts of [1, 3]) {
+        it(`the baseline loop declares what the component does (10 namespaces × ${serviceAccounts})`, async () => {
+            const { RegistryCredentials } = await loadComponents();
+            const { declareBaseline, declareWithComponent } = await import("../bench/workloads");
+            const workload = { namespaces: 10, serviceAccounts };
+
+            const component = comparable(await registered(() => declareWithComponent(RegistryCredentials, workload)));
+            const baseline = comparable(await registered(() => declareBaseline(workload)));
+
+            assert.equal(component.length, 10 * (1 + serviceAccounts));
+            assert.deepEqual(baseline, component);
+        });
+    }
+});
