@@ -47,31 +47,9 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         this.secrets = {};
         this.serviceAccountPatches = {};
         for (const target of rolloutTargets(args)) {
-            const secret = new k8s.core.v1.Secret(
-                childName(name, target.namespace),
-                {
-                    metadata: { name: this.secretName, namespace: target.namespace },
-                    type: "kubernetes.io/dockerconfigjson",
-                    data: secretData,
-                },
-                { parent: this },
-            );
-            this.secrets[target.namespace] = secret;
-
+            const secret = this.declareSecret(name, target.namespace, secretData);
             for (const serviceAccount of target.serviceAccounts) {
-                this.serviceAccountPatches[patchKey(target.namespace, serviceAccount)] = new k8s.core.v1.ServiceAccountPatch(
-                    childName(name, target.namespace, serviceAccount),
-                    {
-                        metadata: {
-                            name: serviceAccount,
-                            namespace: target.namespace,
-                            annotations: patchAnnotations(this.fieldManager, target.takeOwnership),
-                        },
-                        imagePullSecrets: [this.secretName, ...target.keepImagePullSecrets].map((entry) => ({ name: entry })),
-                    },
-                    // The secret first, so that no service account ever names a secret that does not exist.
-                    { parent: this, dependsOn: [secret] },
-                );
+                this.patchServiceAccount(name, target, serviceAccount, secret);
             }
         }
 
@@ -81,6 +59,36 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             dockerConfigJson: this.dockerConfigJson,
             namespaces: Object.keys(this.secrets),
         });
+    }
+
+    private declareSecret(name: string, namespace: string, data: pulumi.Input<Record<string, pulumi.Input<string>>>): k8s.core.v1.Secret {
+        const secret = new k8s.core.v1.Secret(
+            childName(name, namespace),
+            {
+                metadata: { name: this.secretName, namespace },
+                type: "kubernetes.io/dockerconfigjson",
+                data,
+            },
+            { parent: this },
+        );
+        this.secrets[namespace] = secret;
+        return secret;
+    }
+
+    private patchServiceAccount(name: string, target: RolloutTarget, serviceAccount: string, secret: k8s.core.v1.Secret): void {
+        this.serviceAccountPatches[patchKey(target.namespace, serviceAccount)] = new k8s.core.v1.ServiceAccountPatch(
+            childName(name, target.namespace, serviceAccount),
+            {
+                metadata: {
+                    name: serviceAccount,
+                    namespace: target.namespace,
+                    annotations: patchAnnotations(this.fieldManager, target.takeOwnership),
+                },
+                imagePullSecrets: [this.secretName, ...target.keepImagePullSecrets].map((entry) => ({ name: entry })),
+            },
+            // The secret first, so that no service account ever names a secret that does not exist.
+            { parent: this, dependsOn: [secret] },
+        );
     }
 }
 
