@@ -23,6 +23,8 @@ export interface ProgramOptions {
     readonly offline?: boolean;
     /** Where offline warnings go. */
     readonly warn?: (message: string) => void;
+    /** Reads the file at `dockerConfigPath`; tests give one that needs no home directory. */
+    readonly readDockerConfig?: (file: string) => DockerConfigFile;
 }
 
 /** One cluster's resources. */
@@ -47,7 +49,7 @@ export function configFromRuntime(): ConfigSource {
 
 /** Declares the stack's resources; throws a StackConfigError, before declaring anything, if its config is wrong. */
 export function declareStack(source: ConfigSource, options: ProgramOptions = {}): DeclaredCluster[] {
-    const settings = resolveStack(source, (file) => readDockerConfig(file, source.stack, options));
+    const settings = resolveStack(source, options.readDockerConfig ?? ((file) => readDockerConfig(file, source.stack, options)));
     return settings.rollouts.map(({ cluster, componentName, args }) => {
         // No context: the provider uses the kubeconfig's current context, as kubectl does.
         const provider = new k8s.Provider(`cluster@${cluster.key}`, cluster.context === undefined ? {} : { context: cluster.context });
