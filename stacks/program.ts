@@ -79,7 +79,7 @@ export function readDockerConfig(file: string, stack: string, options: ProgramOp
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT" && options.offline) {
             options.warn?.(
-                `${file} does not exist on this machine, so the Secrets below hold a placeholder instead of your docker login. ` +
+                `${file} does not exist on this machine, so the rendered Secrets hold a placeholder instead of your docker login. ` +
                     `\`npm run up -- ${stack}\` would stop here: run \`docker login <registry>\` first.`,
             );
             const placeholder = offlinePlaceholder(`${file} does not exist on this machine`);
