@@ -1,0 +1,96 @@
+/**
+ * What a stack declares: for each target cluster, one Kubernetes provider
+ * and one RegistryCredentials, from the stack's checked config.
+ * stacks/index.ts runs it under the Pulumi CLI; stacks/render.ts runs it on
+ * the mock runtime.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { RegistryCredentials } from "../components";
+import { Cluster, ConfigSource, DockerConfigFile, resolveStack } from "./stackConfig";
+import { PROJECT_DIR, offlinePlaceholder } from "./stackFiles";
+
+/** How the program runs. */
+export interface ProgramOptions {
+    /**
+     * Running offline (render): a docker config file that does not exist
+     * on this machine becomes a marked placeholder, with a warning, instead
+     * of stopping the run as it does for `pulumi up`.
+     */
+    readonly offline?: boolean;
+    /** Where offline warnings go. */
+    readonly warn?: (message: string) => void;
+    /** Reads the file at `dockerConfigPath`; tests give one that needs no home directory. */
+    readonly readDockerConfig?: (file: string) => DockerConfigFile;
+}
+
+/** One cluster's resources. */
+export interface DeclaredCluster {
+    readonly cluster: Cluster;
+    readonly provider: k8s.Provider;
+    readonly credentials: RegistryCredentials;
+}
+
+/** The config the Pulumi CLI (or render, the same way) handed this process. */
+export function configFromRuntime(): ConfigSource {
+    // The language host lists the keys holding secrets in this variable;
+    // the SDK keeps that list internal, so read it where the host puts it.
+    const secretKeys = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    return {
+        project: pulumi.getProject(),
+        stack: pulumi.getStack(),
+        values: pulumi.runtime.allConfig(),
+        secretKeys: secretKeys ? new Set<string>(JSON.parse(secretKeys)) : undefined,
+    };
+}
+
+/** Declares the stack's resources; throws a StackConfigError, before declaring anything, if its config is wrong. */
+export function declareStack(source: ConfigSource, options: ProgramOptions = {}): DeclaredCluster[] {
+    const settings = resolveStack(source, options.readDockerConfig ?? ((file) => readDockerConfig(file, source.stack, options)));
+    return settings.rollouts.map(({ cluster, componentName, args }) => {
+        // No context: the provider uses the kubeconfig's current context, as kubectl does.
+        const provider = new k8s.Provider(`cluster@${cluster.key}`, cluster.context === undefined ? {} : { context: cluster.context });
+        const credentials = new RegistryCredentials(
+            componentName,
+            {
+                ...args,
+                // Config hands the program passwords in plain text; from here on they are secrets.
+                registries: args.registries?.map((login) => ({ ...login, password: pulumi.secret(login.password) })),
+            },
+            { provider },
+        );
+        return { cluster, provider, credentials };
+    });
+}
+
+/**
+ * Reads a docker config file: `~` is the home directory, and a relative
+ * path is taken from the repository root, wherever the program runs from.
+ * Never quotes the file, which holds credentials.
+ */
+export function readDockerConfig(file: string, stack: string, options: ProgramOptions): DockerConfigFile {
+    const resolved = file === "~" || file.startsWith("~/") ? path.join(os.homedir(), file.slice(1)) : path.resolve(PROJECT_DIR, file);
+    try {
+        return { text: fs.readFileSync(resolved, "utf8") };
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && options.offline) {
+            options.warn?.(
+                `${file} does not exist on this machine, so the rendered Secrets hold a placeholder instead of your docker login. ` +
+                    `\`npm run up -- ${stack}\` would stop here: run \`docker login <registry>\` first.`,
+            );
+            const placeholder = offlinePlaceholder(`${file} does not exist on this machine`);
+            const auth = Buffer.from(`${placeholder}:${placeholder}`).toString("base64");
+            return { text: JSON.stringify({ auths: { [placeholder]: { auth } } }) };
+        }
+        return {
+            missing:
+                code === "ENOENT"
+                    ? `${file} (${resolved}) does not exist. Run \`docker login <registry>\` to create it, or point dockerConfigPath at another file: pulumi config set dockerConfigPath <path> --stack ${stack}`
+                    : `${file} (${resolved}) cannot be read (${code ?? "unknown error"}); check that it is a file you can read`,
+        };
+    }
+}

@@ -1,0 +1,185 @@
+/**
+ * `npm run render -- <stack> [--show-secrets]`: what `pulumi up -s <stack>`
+ * would declare, printed as Kubernetes manifests, without a cluster, a
+ * backend or the Pulumi CLI.
+ *
+ * It feeds stacks/Pulumi.<stack>.yaml to the real program the way the CLI
+ * does (the PULUMI_CONFIG environment variables), runs it on Pulumi's mock
+ * runtime, and prints what the engine was asked to create: multi-document
+ * YAML on stdout, a summary on stderr. Bad config gives the program's own
+ * error, as `pulumi up` would show it, and exit code 1.
+ */
+import * as YAML from "yaml";
+import { StackFileConfig, projectName, readStackFile } from "./stackFiles";
+
+// Types only: program.ts and mockRuntime.ts load @pulumi/pulumi, which reads
+// the config from the environment, so they are imported once it is there.
+import type { DeclaredCluster } from "./program";
+import type { Registration } from "./mockRuntime";
+
+type Engine = typeof import("./mockRuntime");
+
+const USAGE = "usage: npm run render -- <stack> [--show-secrets]";
+const REDACTED = "[secret: redacted; run with --show-secrets to see it]";
+
+interface Options {
+    readonly stack: string;
+    readonly showSecrets: boolean;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+    const options = parseArguments(argv);
+    if (typeof options === "string") {
+        process.stderr.write(`${options}\n${USAGE}\n`);
+        return 2;
+    }
+    const project = projectName();
+    let config: StackFileConfig;
+    try {
+        config = readStackFile(project, options.stack);
+    } catch (error) {
+        return fail(error);
+    }
+    // What the CLI's language host does before it starts the program.
+    process.env.PULUMI_CONFIG = JSON.stringify(config.values);
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(config.secretKeys);
+
+    const engine = await import("./mockRuntime");
+    const runtime = engine.startMockRuntime(project, options.stack);
+    const { configFromRuntime, declareStack } = await import("./program");
+    const warnings = config.securePaths.map(
+        (at) => `${at} is a secure value, which render does not decrypt: it shows as "[not available offline: ...]".`,
+    );
+    for (const at of config.templatePaths) {
+        warnings.push(
+            `${at} still holds the template placeholder committed with this repository, which \`npm run up -- ${options.stack}\` cannot decrypt. ` +
+                `Set it first: pulumi config set --secret --path '${at}' --stack ${options.stack}`,
+        );
+    }
+    let clusters: DeclaredCluster[];
+    try {
+        clusters = declareStack(configFromRuntime(), { offline: true, warn: (message) => warnings.push(message) });
+        await engine.allRegistered(clusters.flatMap(({ provider, credentials }) => [provider, ...Object.values(credentials.secrets), ...Object.values(credentials.serviceAccountPatches)]));
+    } catch (error) {
+        return fail(error);
+    }
+
+    const byUrn = new Map(runtime.registrations.map((registration) => [registration.urn, registration]));
+    const documents: YAML.Document[] = [];
+    for (const { cluster, credentials } of clusters) {
+        const where = cluster.context === undefined ? "the current kubeconfig context" : `kubeconfig context ${JSON.stringify(cluster.context)}`;
+        for (const [namespace, secret] of Object.entries(credentials.secrets)) {
+            documents.push(manifest(byUrn.get(await engine.valueOf(secret.urn))!, [`cluster: ${where}`], engine, options));
+            const patches = Object.entries(credentials.serviceAccountPatches).filter(([key]) => key.startsWith(`${namespace}/`));
+            for (const [, patch] of patches) {
+                const registration = byUrn.get(await engine.valueOf(patch.urn))!;
+                const annotations = registration.inputs.metadata?.annotations ?? {};
+                documents.push(
+                    manifest(registration, [
+                        `cluster: ${where}`,
+                        `A patch, applied server-side as field manager ${JSON.stringify(annotations["pulumi.com/patchFieldManager"])}` +
+                            (annotations["pulumi.com/patchForce"] === "true" ? ", forcing conflicts" : ", without forcing conflicts"),
+                    ], engine, options),
+                );
+            }
+        }
+    }
+
+    const header = ` Rendered offline by \`npm run render -- ${options.stack}\`: what \`pulumi up -s ${options.stack}\` would declare.`;
+    if (documents.length > 0) {
+        documents[0].commentBefore = `${header}\n${documents[0].commentBefore ?? ""}`;
+    }
+    process.stdout.write(documents.map((document) => `---\n${document.toString({ lineWidth: 0 })}`).join(""));
+
+    for (const warning of warnings) {
+        process.stderr.write(`warning: ${warning}\n`);
+    }
+    process.stderr.write(`${summary(options.stack, clusters)}\n`);
+    return 0;
+}
+
+function parseArguments(argv: readonly string[]): Options | string {
+    const flags = argv.filter((arg) => arg.startsWith("-"));
+    const positional = argv.filter((arg) => !arg.startsWith("-"));
+    const unknown = flags.filter((flag) => flag !== "--show-secrets");
+    if (unknown.length > 0) {
+        return `render: unknown option ${unknown.join(", ")}`;
+    }
+    if (positional.length !== 1) {
+        return positional.length === 0 ? "render: which stack? Give its name, e.g. dev" : `render: give one stack, not ${positional.length}`;
+    }
+    return { stack: positional[0], showSecrets: flags.includes("--show-secrets") };
+}
+
+/** A document: the resource's inputs as a manifest, with secrets redacted unless asked for. */
+function manifest(registration: Registration, comments: string[], engine: Engine, options: Options): YAML.Document {
+    const document = new YAML.Document(conventionalOrder(withSecrets(registration.inputs, engine, options.showSecrets) as Record<string, unknown>));
+    document.commentBefore = [...comments, `Pulumi resource: ${registration.type} ${JSON.stringify(registration.name)}`].map((line) => ` ${line}`).join("\n");
+    return document;
+}
+
+/** A copy with each secret either unwrapped or replaced by a marker. */
+function withSecrets(value: unknown, engine: Engine, show: boolean): unknown {
+    if (Array.isArray(value)) {
+        return value.map((item) => withSecrets(item, engine, show));
+    }
+    if (typeof value === "object" && value !== null) {
+        if (engine.isSecretWrapped(value)) {
+            const inner = withSecrets(engine.unwrapSecret(value), engine, show);
+            return show ? inner : redacted(inner);
+        }
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withSecrets(item, engine, show)]));
+    }
+    return value;
+}
+
+/** A secret's shape with every value hidden, so that `data` still shows which keys it holds. */
+function redacted(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(redacted);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redacted(item)]));
+    }
+    return REDACTED;
+}
+
+/** The fields in the order kubectl users expect; the engine hands them over sorted. */
+function conventionalOrder(inputs: Record<string, unknown>): Record<string, unknown> {
+    const { apiVersion, kind, metadata, type, ...rest } = inputs;
+    return { apiVersion, kind, metadata, ...(type === undefined ? {} : { type }), ...rest };
+}
+
+/** clusters × namespaces, and the service accounts patched in each. */
+function summary(stack: string, clusters: readonly DeclaredCluster[]): string {
+    const secrets = clusters.reduce((n, { credentials }) => n + Object.keys(credentials.secrets).length, 0);
+    const patches = clusters.reduce((n, { credentials }) => n + Object.keys(credentials.serviceAccountPatches).length, 0);
+    const first = clusters[0].credentials;
+    const namespaces = Object.keys(first.secrets);
+    const perNamespace = namespaces.map((namespace) => {
+        const accounts = Object.keys(first.serviceAccountPatches).filter((key) => key.startsWith(`${namespace}/`)).map((key) => key.slice(namespace.length + 1));
+        return `${namespace} [${accounts.join(", ")}]`;
+    });
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    return (
+        `stack ${stack}: ${plural(clusters.length, "cluster")} × ${plural(namespaces.length, "namespace")} = ${plural(secrets, "Secret")}, ` +
+        `and ${patches} ServiceAccount patch${patches === 1 ? "" : "es"} (service accounts per namespace: ${perNamespace.join("; ")})`
+    );
+}
+
+/** Prints an error as `pulumi up` would show it: the message alone for config errors, which say everything. */
+function fail(error: unknown): number {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    return 1;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (error) => {
+        process.stderr.write(`render failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+        process.exitCode = 1;
+    },
+);

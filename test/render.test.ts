@@ -1,0 +1,209 @@
+import "./mocks";
+import { strict as assert } from "assert";
+import { SpawnSyncReturns, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { Registration, isSecretWrapped, loadStackProgram, registered, unwrapSecret } from "./mocks";
+import { PROJECT_DIR, knownStacks, projectName, readStackFile } from "../stacks/stackFiles";
+import { ConfigSource } from "../stacks/stackConfig";
+
+const PASSWORD = "dev-token-Zq7!";
+const DOCKER_CONFIG = `{\n  "auths": {\n    "ghcr.io": { "auth": "${Buffer.from(`me:${PASSWORD}`).toString("base64")}" }\n  }\n}\n`;
+
+/** A home directory for the child process: empty (a fresh machine), or with a docker login. */
+function home(dockerConfig?: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-home-"));
+    if (dockerConfig !== undefined) {
+        fs.mkdirSync(path.join(dir, ".docker"));
+        fs.writeFileSync(path.join(dir, ".docker", "config.json"), dockerConfig);
+    }
+    return dir;
+}
+
+/** Runs a command of this repository in its own process, as `npm run <script> -- <args>` would. */
+function run(script: "render" | "deploy", args: string[], homeDir = home()): SpawnSyncReturns<string> {
+    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", `stacks/${script}.ts`, ...args], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        env: { ...process.env, HOME: homeDir, PATH: process.env.PATH },
+    });
+}
+
+function documents(stdout: string): any[] {
+    return YAML.parseAllDocuments(stdout).map((document) => {
+        assert.equal(document.errors.length, 0, String(document.errors));
+        return document.toJS();
+    });
+}
+
+function identity(manifest: any): string {
+    return `${manifest.kind} ${manifest.metadata.namespace}/${manifest.metadata.name}`;
+}
+
+function dockerConfigOf(secret: any): string {
+    return Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
+}
+
+/** A stack file that exists only for one test. */
+function withStackFile<T>(yaml: string, test: (stack: string) => T): T {
+    const stack = `render-test-${process.pid}`;
+    const file = path.join(PROJECT_DIR, "stacks", `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(file, yaml);
+    try {
+        return test(stack);
+    } finally {
+        fs.rmSync(file);
+    }
+}
+
+describe("npm run render", () => {
+    for (const stack of knownStacks().filter((name) => !name.startsWith("render-test-"))) {
+        it(`renders the ${stack} stack's committed config on a machine with no docker login`, () => {
+            const result = run("render", [stack]);
+            assert.equal(result.status, 0, result.stderr);
+
+            const docs = documents(result.stdout);
+            const secrets = docs.filter((d) => d.kind === "Secret");
+            const patches = docs.filter((d) => d.kind === "ServiceAccount");
+            assert.ok(secrets.length > 0);
+            assert.equal(secrets.length + patches.length, docs.length, "only Secrets and ServiceAccounts");
+            const summary = /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) ServiceAccount patch/.exec(result.stderr);
+            assert.ok(summary, result.stderr);
+            assert.equal(Number(summary[1]) * Number(summary[2]), secrets.length);
+            assert.equal(Number(summary[3]), secrets.length);
+            assert.equal(Number(summary[4]), patches.length);
+
+            // Each document says which cluster it is for.
+            const clusterComments = result.stdout.split("\n---\n").map((text) => /^# cluster: (.+)$/m.exec(text)?.[1]);
+            assert.ok(clusterComments.every((cluster) => cluster !== undefined), result.stdout);
+            assert.equal(new Set(clusterComments).size, Number(summary[1]));
+            for (const secret of secrets) {
+                assert.equal(secret.data[".dockerconfigjson"], "[secret: redacted; run with --show-secrets to see it]");
+            }
+        });
+    }
+
+    describe("the dev stack", () => {
+        it("redacts the docker login unless --show-secrets is given", () => {
+            const withLogin = home(DOCKER_CONFIG);
+            const redacted = run("render", ["dev"], withLogin);
+            assert.equal(redacted.status, 0, redacted.stderr);
+            const auth = Buffer.from(`me:${PASSWORD}`).toString("base64");
+            for (const output of [redacted.stdout, redacted.stderr]) {
+                assert.ok(!output.includes(PASSWORD) && !output.includes(auth) && !output.includes(Buffer.from(DOCKER_CONFIG).toString("base64")));
+            }
+
+            const shown = run("render", ["dev", "--show-secrets"], withLogin);
+            assert.equal(shown.status, 0, shown.stderr);
+            for (const secret of documents(shown.stdout).filter((d) => d.kind === "Secret")) {
+                assert.equal(dockerConfigOf(secret), DOCKER_CONFIG);
+            }
+        });
+
+        it("on a fresh machine shows a marked placeholder and says why", () => {
+            const result = run("render", ["dev", "--show-secrets"]);
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stderr, /~\/\.docker\/config\.json does not exist on this machine.*run `docker login <registry>` first/);
+            const secret = documents(result.stdout).find((d) => d.kind === "Secret");
+            assert.match(dockerConfigOf(secret), /\[not available offline: ~\/\.docker\/config\.json does not exist on this machine\]/);
+        });
+
+        it("matches, resource for resource, what the program declares", async () => {
+            const result = run("render", ["dev", "--show-secrets"], home(DOCKER_CONFIG));
+            assert.equal(result.status, 0, result.stderr);
+            const rendered = documents(result.stdout);
+
+            // The same program, in this process, on the same config file and the same docker login.
+            const program = await loadStackProgram();
+            const project = projectName();
+            const file = readStackFile(project, "dev");
+            const config: ConfigSource = { project, stack: "dev", values: file.values, secretKeys: new Set(file.secretKeys) };
+            const declared: Registration[] = await registered(() =>
+                program.declareStack(config, { readDockerConfig: () => ({ text: DOCKER_CONFIG }) }).flatMap(({ credentials }) => [
+                    ...Object.values(credentials.secrets),
+                    ...Object.values(credentials.serviceAccountPatches),
+                ]),
+            );
+            const custom = declared.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
+            assert.equal(rendered.length, custom.length);
+            // This process runs as project "platform", stack "test"; render as the real ones,
+            // which only the default field manager shows.
+            const ownFieldManager = (text: string) => text.replace(/^regcred\/platform\/test\//, `regcred/${project}/dev/`);
+            const expected = custom.map((r) => {
+                const inputs = JSON.parse(JSON.stringify(r.inputs, (_key, value) => (isSecretWrapped(value) ? unwrapSecret(value) : value)));
+                const annotations = inputs.metadata.annotations;
+                if (annotations?.["pulumi.com/patchFieldManager"]) {
+                    annotations["pulumi.com/patchFieldManager"] = ownFieldManager(annotations["pulumi.com/patchFieldManager"]);
+                }
+                return inputs;
+            });
+            // The engine answers registrations in no set order; render prints them cluster by cluster, namespace by namespace.
+            const byIdentity = (a: any, b: any) => identity(a).localeCompare(identity(b));
+            assert.deepEqual([...rendered].sort(byIdentity), expected.sort(byIdentity));
+            assert.deepEqual(
+                rendered.map(identity),
+                ["Secret default/regcred", "ServiceAccount default/default", "Secret sandbox/regcred", "ServiceAccount sandbox/default", "ServiceAccount sandbox/ci-runner"],
+            );
+        });
+    });
+
+    it("replaces secure values, which it cannot decrypt, with a marked placeholder", () => {
+        const result = run("render", ["staging", "--show-secrets"]);
+        assert.equal(result.status, 0, result.stderr);
+        const config = JSON.parse(dockerConfigOf(documents(result.stdout).find((d) => d.kind === "Secret")));
+        assert.equal(config.auths["ghcr.io"].password, "[not available offline: secure value registries[0].password, encrypted in the stack file]");
+        assert.match(result.stderr, /registries\[0\]\.password still holds the template placeholder.*pulumi config set --secret --path 'registries\[0\]\.password' --stack staging/);
+    });
+
+    describe("fails with the error `npm run up` gives", () => {
+        it("for an unknown stack", () => {
+            const rendered = run("render", ["nope"]);
+            const deployed = run("deploy", ["up", "nope"]);
+            assert.equal(rendered.status, 1);
+            assert.equal(deployed.status, 1);
+            assert.match(rendered.stderr, /^error: No stack named "nope": stacks\/Pulumi\.nope\.yaml does not exist\. The stacks are: dev, prod, staging\./);
+            assert.equal(rendered.stderr, deployed.stderr);
+            assert.equal(rendered.stdout, "");
+        });
+
+        const header = "config:\n  registry-credentials:dockerConfigPath: ~/.docker/config.json\n";
+        for (const [problem, yaml, expected] of [
+            ["a misspelt key", `${header}  registry-credentials:namespace: [default]\n`, /registry-credentials:namespace: is not a setting of this project; did you mean "namespaces"\?/],
+            [
+                "a missing password",
+                "config:\n  registry-credentials:namespaces: [default]\n  registry-credentials:registries:\n    - server: ghcr.io\n      username: bot\n",
+                /registry-credentials:registries\[0\]\.password: is not set\. Set it, encrypted, with: pulumi config set --secret --path 'registries\[0\]\.password' --stack render-test-/,
+            ],
+            ["a bad namespace", `${header}  registry-credentials:namespaces: [default, Team_B]\n`, /registry-credentials:namespaces\[1\]: "Team_B" is not a valid namespace name/],
+        ] as const) {
+            it(`for ${problem}, naming the key and the fix`, async () => {
+                const { declareStack } = await loadStackProgram();
+                withStackFile(yaml, (stack) => {
+                    const result = run("render", [stack], home(DOCKER_CONFIG));
+                    assert.equal(result.status, 1);
+                    assert.equal(result.stdout, "");
+                    assert.match(result.stderr, expected);
+                    assert.match(result.stderr, new RegExp(`^error: Stack "${stack}" has (a configuration problem|\\d+ configuration problems) \\(config in stacks/Pulumi\\.${stack}\\.yaml\\):\n`));
+
+                    // What the program itself throws on this config: what `pulumi up` would print.
+                    const file = readStackFile(projectName(), stack);
+                    const config: ConfigSource = { project: projectName(), stack, values: file.values, secretKeys: new Set(file.secretKeys) };
+                    assert.throws(
+                        () => declareStack(config, { readDockerConfig: () => ({ text: DOCKER_CONFIG }) }),
+                        (error: Error) => result.stderr === `error: ${error.message}\n`,
+                    );
+                });
+            });
+        }
+    });
+
+    it("rejects a missing stack name or an unknown option with its usage", () => {
+        for (const args of [[], ["dev", "--show-secret"]]) {
+            const result = run("render", args);
+            assert.equal(result.status, 2);
+            assert.match(result.stderr, /usage: npm run render -- <stack> \[--show-secrets\]/);
+        }
+    });
+});
