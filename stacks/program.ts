@@ -52,7 +52,9 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
     const settings = resolveStack(source, options.readDockerConfig ?? ((file) => readDockerConfig(file, source.stack, options)));
     return settings.rollouts.map(({ cluster, componentName, args }) => {
         // No context: the provider uses the kubeconfig's current context, as kubectl does.
-        const provider = new k8s.Provider(`cluster@${cluster.key}`, cluster.context === undefined ? {} : { context: cluster.context });
+        // enableSecretMutable: a password rotation updates the Secrets in place,
+        // where the provider's default would delete and re-create them.
+        const provider = new k8s.Provider(`cluster@${cluster.key}`, { context: cluster.context, enableSecretMutable: true });
         const credentials = new RegistryCredentials(
             componentName,
             {

@@ -149,6 +149,20 @@ describe("npm run render", () => {
         });
     });
 
+    it("gives each cluster a provider that updates Secrets in place, so a rotation replaces nothing", async () => {
+        const program = await loadStackProgram();
+        const project = projectName();
+        const file = readStackFile(project, "prod");
+        const config: ConfigSource = { project, stack: "prod", values: file.values, secretKeys: new Set(file.secretKeys) };
+        const declared = await registered(() => program.declareStack(config).map(({ provider }) => provider));
+        const providers = declared.filter((r) => r.type === "pulumi:providers:kubernetes");
+        assert.ok(providers.length >= 2, "prod targets several clusters");
+        for (const provider of providers) {
+            assert.equal(provider.inputs.enableSecretMutable, "true", `${provider.name} would replace Secrets on rotation`);
+            assert.ok(provider.inputs.context, `${provider.name} names its kubeconfig context`);
+        }
+    });
+
     it("replaces secure values, which it cannot decrypt, with a marked placeholder", () => {
         const result = run("render", ["staging", "--show-secrets"]);
         assert.equal(result.status, 0, result.stderr);
