@@ -44,12 +44,30 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         warnIfRotationWouldReplace(this);
         const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
 
+        // The children are declared right here, not in helper methods: the SDK
+        // records the whole call stack of every resource it registers, so each
+        // frame between the caller and a child costs memory per child
+        // (BENCHMARKS.md, "Where the time goes").
         this.secrets = {};
         this.serviceAccountPatches = {};
-        for (const target of rolloutTargets(args)) {
-            const secret = this.declareSecret(name, target.namespace, secretData);
-            for (const serviceAccount of target.serviceAccounts) {
-                this.patchServiceAccount(name, target, serviceAccount, secret);
+        for (const { namespace, serviceAccounts, keepImagePullSecrets, takeOwnership } of rolloutTargets(args)) {
+            const secret = new k8s.core.v1.Secret(
+                childName(name, namespace),
+                { metadata: { name: this.secretName, namespace }, type: "kubernetes.io/dockerconfigjson", data: secretData },
+                { parent: this },
+            );
+            this.secrets[namespace] = secret;
+
+            for (const serviceAccount of serviceAccounts) {
+                this.serviceAccountPatches[patchKey(namespace, serviceAccount)] = new k8s.core.v1.ServiceAccountPatch(
+                    childName(name, namespace, serviceAccount),
+                    {
+                        metadata: { name: serviceAccount, namespace, annotations: patchAnnotations(this.fieldManager, takeOwnership) },
+                        imagePullSecrets: [this.secretName, ...keepImagePullSecrets].map((entry) => ({ name: entry })),
+                    },
+                    // The secret first, so that no service account ever names a secret that does not exist.
+                    { parent: this, dependsOn: [secret] },
+                );
             }
         }
 
@@ -59,36 +77,6 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             dockerConfigJson: this.dockerConfigJson,
             namespaces: Object.keys(this.secrets),
         });
-    }
-
-    private declareSecret(name: string, namespace: string, data: pulumi.Input<Record<string, pulumi.Input<string>>>): k8s.core.v1.Secret {
-        const secret = new k8s.core.v1.Secret(
-            childName(name, namespace),
-            {
-                metadata: { name: this.secretName, namespace },
-                type: "kubernetes.io/dockerconfigjson",
-                data,
-            },
-            { parent: this },
-        );
-        this.secrets[namespace] = secret;
-        return secret;
-    }
-
-    private patchServiceAccount(name: string, target: RolloutTarget, serviceAccount: string, secret: k8s.core.v1.Secret): void {
-        this.serviceAccountPatches[patchKey(target.namespace, serviceAccount)] = new k8s.core.v1.ServiceAccountPatch(
-            childName(name, target.namespace, serviceAccount),
-            {
-                metadata: {
-                    name: serviceAccount,
-                    namespace: target.namespace,
-                    annotations: patchAnnotations(this.fieldManager, target.takeOwnership),
-                },
-                imagePullSecrets: [this.secretName, ...target.keepImagePullSecrets].map((entry) => ({ name: entry })),
-            },
-            // The secret first, so that no service account ever names a secret that does not exist.
-            { parent: this, dependsOn: [secret] },
-        );
     }
 }
 
