@@ -9,9 +9,13 @@ export const DOCKER_HUB_SERVER = "https://index.docker.io/v1/";
 
 /** One registry login with every value known. */
 export interface ResolvedLogin {
+    /** The registry's key in `auths`, as given: kubectl's `--docker-server`. */
     readonly server: string;
+    /** The user name. */
     readonly username: string;
+    /** The password or access token. */
     readonly password: string;
+    /** An e-mail address; left out of the entry when empty. */
     readonly email?: string;
 }
 

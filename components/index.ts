@@ -1,3 +1,3 @@
 export { NamespaceTarget, RegistryCredentialsArgs, RegistryLogin } from "./args";
-export { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
+export { DOCKER_HUB_SERVER, ResolvedLogin, encodeDockerConfig } from "./dockerConfig";
 export { REGISTRY_CREDENTIALS_TYPE, RegistryCredentials } from "./registryCredentials";
