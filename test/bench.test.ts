@@ -4,6 +4,8 @@
  * Secrets and patches as the component: otherwise the comparison is void.
  */
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import { Registration, loadComponents, registered, unwrapSecret } from "./mocks";
 
 const comparable = (registrations: Registration[]) =>
@@ -29,6 +31,17 @@ describe("benchmark workloads", () => {
 
             assert.equal(component.length, 10 * (1 + serviceAccounts));
             assert.deepEqual(baseline, component);
+        });
+    }
+
+    for (const variant of ["component", "baseline"]) {
+        it(`bench/measure.ts measures the ${variant} in a process of its own`, () => {
+            const measure = path.join(__dirname, "..", "bench", "measure.ts");
+            const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", measure, variant, "10", "1"], { encoding: "utf8" });
+            assert.equal(result.status, 0, result.stderr);
+            const sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
+            assert.ok(sample.ms > 0, result.stdout);
+            assert.ok(sample.maxRssKb >= sample.rssBeforeKb, result.stdout);
         });
     }
 });
