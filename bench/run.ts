@@ -129,6 +129,8 @@ function table(rows: Row[]): string {
     return [...header, ...lines.map((l) => `| ${l} |`)].join("\n");
 }
 
+const percent = (change: number) => `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}%`;
+
 /** The issue's targets, each with whether it holds. */
 function targets(rows: Row[]): string[] {
     const checks: string[] = [];
@@ -141,9 +143,10 @@ function targets(rows: Row[]): string[] {
         const at = (n: number) => rows.find((r) => r.namespaces === n && r.serviceAccounts === serviceAccounts);
         const [small, large] = [at(100), at(2000)];
         if (small && large) {
-            const [smallCost, largeCost] = [small.component.ms / small.namespaces, large.component.ms / large.namespaces];
-            const change = largeCost / smallCost - 1;
-            checks.push(`${Math.abs(change) <= 0.1 ? "holds" : "MISSED"}: with ${serviceAccounts} service account(s), a namespace costs ${largeCost.toFixed(2)} ms at 2,000 namespaces, ${(change * 100).toFixed(1)}% from the ${smallCost.toFixed(2)} ms it costs at 100 (target within ±10%)`);
+            const change = (side: "component" | "baseline") => large[side].ms / large.namespaces / (small[side].ms / small.namespaces) - 1;
+            const [largeCost, smallCost] = [large.component.ms / large.namespaces, small.component.ms / small.namespaces];
+            const cheaper = change("component") < -0.1 ? "; cheaper at scale, not dearer: start-up and warm-up spread over more namespaces" : "";
+            checks.push(`${Math.abs(change("component")) <= 0.1 ? "holds" : "MISSED"}: with ${serviceAccounts} service account(s), a namespace costs ${largeCost.toFixed(2)} ms at 2,000 namespaces, ${percent(change("component"))} from the ${smallCost.toFixed(2)} ms it costs at 100 (target within ±10%; the loop: ${percent(change("baseline"))})${cheaper}`);
         }
     }
     return checks;
