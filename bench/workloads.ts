@@ -56,8 +56,3 @@ export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulu
     }
     return resources;
 }
-
-/** Resolves once every resource is registered. */
-export function settled(resources: pulumi.Resource[]): Promise<unknown> {
-    return new Promise((resolve) => pulumi.all(resources.map((r) => r.urn)).apply(resolve));
-}

@@ -40,6 +40,8 @@ describe("benchmark workloads", () => {
             const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", measure, variant, "10", "1"], { encoding: "utf8" });
             assert.equal(result.status, 0, result.stderr);
             const sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
+            // The root Stack, the component if any, and 10 Secrets and 10 patches: timing stops only once all are in.
+            assert.equal(sample.resources, (variant === "component" ? 2 : 1) + 20, result.stdout);
             assert.ok(sample.ms > 0, result.stdout);
             assert.ok(sample.maxRssKb >= sample.rssBeforeKb, result.stdout);
         });
