@@ -61,8 +61,10 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 2) {
 }
 const measureScript = path.join(__dirname, "measure.js");
 
-function measure(variant: Variant, namespaces: number, serviceAccounts: number): Sample {
-    const result = spawnSync(process.execPath, [measureScript, variant, String(namespaces), String(serviceAccounts)], { encoding: "utf8" });
+/** One run of bench/measure.ts in a fresh process; `nodeFlags` go to node, as for the profiler. */
+function measure(variant: Variant, namespaces: number, serviceAccounts: number, nodeFlags: string[] = []): Sample {
+    const args = [...nodeFlags, measureScript, variant, String(namespaces), String(serviceAccounts)];
+    const result = spawnSync(process.execPath, args, { encoding: "utf8" });
     if (result.status !== 0) {
         throw new Error(`${variant} at ${namespaces} namespaces failed:\n${result.stderr}`);
     }
@@ -81,6 +83,12 @@ function median(values: number[]): number {
     return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** The mean and the sample standard deviation. */
+function meanAndSd(values: number[]): { mean: number; sd: number } {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    return { mean, sd: Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1)) };
+}
+
 /** Student's t at 97.5% for 1 to 30 degrees of freedom; beyond, 1.96 + 2.4 / df is within 0.3%. */
 const T_975 = [12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
 
@@ -89,10 +97,8 @@ const T_975 = [12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.
  * t-interval of their logarithms, so that 0.9 and 1.1 weigh alike.
  */
 function estimateRatio(ratios: number[]): RatioEstimate {
-    const logs = ratios.map(Math.log);
-    const n = logs.length;
-    const mean = logs.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    const n = ratios.length;
+    const { mean, sd } = meanAndSd(ratios.map(Math.log));
     const t = n - 1 <= T_975.length ? T_975[n - 2] : 1.96 + 2.4 / (n - 1);
     const halfWidth = (t * sd) / Math.sqrt(n);
     return { ratio: Math.exp(mean), low: Math.exp(mean - halfWidth), high: Math.exp(mean + halfWidth) };
@@ -142,8 +148,8 @@ const fixed = (n: number, digits = 0) => n.toFixed(digits);
 
 /** Relative standard deviation. */
 function relativeSd(values: number[]): number {
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) / mean;
+    const { mean, sd } = meanAndSd(values);
+    return sd / mean;
 }
 
 /** How much one run, and one round's ratio, varied at 1,000 namespaces and more: the lowest and highest row. */
@@ -226,17 +232,12 @@ interface CallFrame {
  */
 function profiledRun(variant: Variant, namespaces: number, serviceAccounts: number): { callFrame: CallFrame; us: number }[] {
     const dir = mkdtempSync(path.join(os.tmpdir(), "regcred-profile-"));
-    const args = ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${dir}`, measureScript, variant, String(namespaces), String(serviceAccounts)];
-    const result = spawnSync(process.execPath, args, { encoding: "utf8" });
-    if (result.status !== 0) {
-        throw new Error(`the profiled run failed:\n${result.stderr}`);
-    }
+    const { ms } = measure(variant, namespaces, serviceAccounts, ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${dir}`]);
     const profile = JSON.parse(readFileSync(path.join(dir, readdirSync(dir)[0]), "utf8"));
     rmSync(dir, { recursive: true, force: true });
 
     // The process exits as soon as the clock stops, so the timed span is the
     // profile's last `ms`, give or take the few milliseconds of exiting.
-    const { ms }: Sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
     const timedFrom = profile.endTime - (ms + 5) * 1000;
     const callFrames = new Map<number, CallFrame>(profile.nodes.map((n: { id: number; callFrame: CallFrame }) => [n.id, n.callFrame]));
     let at = profile.startTime;
@@ -337,6 +338,7 @@ function startupTable(startup: StartupRow[]): string {
 }
 
 function benchmarksMarkdown(rows: Row[], profileLines: string[], scaleLine: string, startup: StartupRow[]): string {
+    const variation = spread(rows);
     return `# Benchmarks
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Reproduce with:
@@ -352,7 +354,7 @@ Machine: ${machine()}.
 
 Each row runs a Pulumi program on Pulumi's mock engine, from compiled JavaScript, the way Pulumi's Node runtime runs one: \`bench/program.ts\` is required inside the root Stack resource, and the run is done when every call to the engine is answered. The program declares the rollout once with \`RegistryCredentials\` and once with the loop a user would write without it: the same Secrets and ServiceAccountPatches, with the same inputs (\`test/bench.test.ts\` checks that they are the same), and every run checks that the engine registered all of them. Every run is a fresh process. The runs go in rounds, each measuring every row once, so that a change in the machine's speed falls on all rows alike; within a round the component and the baseline run back to back, alternating which goes first. Times and peaks are medians over ${rows[0]?.runs ?? ROUNDS} runs a side. A ratio is the geometric mean of the rounds' ratios, component over baseline; for time, its 95% confidence interval is shown beside it.
 
-On this shared machine the same program's time varies a lot: in this run, at 1,000 and 2,000 namespaces, one run differed from another of the same row by ${spread(rows).runs} (standard deviation), in CPU time as much as in wall time, while the machine was otherwise idle. Fixed V8 random and hash seeds, address-space randomization off, a fixed garbage-collection schedule, single-threaded garbage collection, or running both programs at once, one per core, did not make that smaller; a pure arithmetic loop varies by 2%, so the noise lies in memory-heavy work on this virtual machine. Much of it is the machine's speed drifting, which the two runs of a round share: a round's ratio varied by ${spread(rows).ratios}, and the intervals in the table are what ${rows[0]?.runs ?? ROUNDS} rounds make of that.
+On this shared machine the same program's time varies a lot: in this run, at 1,000 and 2,000 namespaces, one run differed from another of the same row by ${variation.runs} (standard deviation), in CPU time as much as in wall time, while the machine was otherwise idle. Fixed V8 random and hash seeds, address-space randomization off, a fixed garbage-collection schedule, single-threaded garbage collection, or running both programs at once, one per core, did not make that smaller; a pure arithmetic loop varies by 2%, so the noise lies in memory-heavy work on this virtual machine. Much of it is the machine's speed drifting, which the two runs of a round share: a round's ratio varied by ${variation.ratios}, and the intervals in the table are what ${rows[0]?.runs ?? ROUNDS} rounds make of that.
 
 Time runs from requiring the program until every call to the engine is answered. Peak is the process's maximum resident memory; growth is that peak less what the process held before the program started. Time per namespace is the row's time over its namespaces, the figure the scaling target is judged on; the marginal time per namespace, what each namespace added since the next smaller size cost, is shown beside it, but it is noisier, being a difference of two medians.
 
