@@ -11,41 +11,8 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Row, Sample, Variant, fixed, median, percent, spread, summarizeRow, table, targets } from "./report";
 import { StartupRow, measureStartup } from "./startup";
-
-type Variant = "component" | "baseline";
-interface Sample {
-    readonly ms: number;
-    /** Resources the mock engine registered: all of them, or the time would not be the program's. */
-    readonly resources: number;
-    readonly rssBeforeKb: number;
-    readonly maxRssKb: number;
-}
-interface Row {
-    readonly namespaces: number;
-    readonly serviceAccounts: number;
-    readonly runs: number;
-    readonly component: Summary;
-    readonly baseline: Summary;
-    /** Component over baseline, from the ratios within each round. */
-    readonly timeRatio: RatioEstimate;
-    readonly peakRatio: RatioEstimate;
-    /** Every run, round by round, for a closer look (written to .bench/samples.json). */
-    readonly samples: { readonly component: Sample[]; readonly baseline: Sample[] };
-}
-interface RatioEstimate {
-    /** The geometric mean of the rounds' ratios. */
-    readonly ratio: number;
-    /** Its 95% confidence interval. */
-    readonly low: number;
-    readonly high: number;
-}
-interface Summary {
-    readonly ms: number;
-    readonly peakMb: number;
-    /** Peak memory above what the process held before declaring anything. */
-    readonly growthMb: number;
-}
 
 const quick = process.argv.includes("--quick");
 const NAMESPACES = quick ? [10, 100] : [10, 100, 1000, 2000];
@@ -77,41 +44,6 @@ function measure(variant: Variant, namespaces: number, serviceAccounts: number, 
     return sample;
 }
 
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** The mean and the sample standard deviation. */
-function meanAndSd(values: number[]): { mean: number; sd: number } {
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    return { mean, sd: Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1)) };
-}
-
-/** Student's t at 97.5% for 1 to 30 degrees of freedom; beyond, 1.96 + 2.4 / df is within 0.3%. */
-const T_975 = [12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
-
-/**
- * The geometric mean of ratios with its 95% confidence interval: a mean and
- * t-interval of their logarithms, so that 0.9 and 1.1 weigh alike.
- */
-function estimateRatio(ratios: number[]): RatioEstimate {
-    const n = ratios.length;
-    const { mean, sd } = meanAndSd(ratios.map(Math.log));
-    const t = n - 1 <= T_975.length ? T_975[n - 2] : 1.96 + 2.4 / (n - 1);
-    const halfWidth = (t * sd) / Math.sqrt(n);
-    return { ratio: Math.exp(mean), low: Math.exp(mean - halfWidth), high: Math.exp(mean + halfWidth) };
-}
-
-function summarize(samples: Sample[]): Summary {
-    return {
-        ms: median(samples.map((s) => s.ms)),
-        peakMb: median(samples.map((s) => s.maxRssKb / 1024)),
-        growthMb: median(samples.map((s) => (s.maxRssKb - s.rssBeforeKb) / 1024)),
-    };
-}
-
 /**
  * Measures every workload ROUNDS times, round by round. Within a round the
  * component and the baseline run back to back, the first of the two
@@ -128,97 +60,7 @@ function runAll(workloads: { namespaces: number; serviceAccounts: number }[]): R
             }
         });
     }
-    return workloads.map(({ namespaces, serviceAccounts }, w) => {
-        const { component, baseline } = samples[w];
-        const pairedRatio = (of: (s: Sample) => number) => estimateRatio(component.map((c, round) => of(c) / of(baseline[round])));
-        return {
-            namespaces,
-            serviceAccounts,
-            runs: ROUNDS,
-            component: summarize(component),
-            baseline: summarize(baseline),
-            timeRatio: pairedRatio((s) => s.ms),
-            peakRatio: pairedRatio((s) => s.maxRssKb),
-            samples: samples[w],
-        };
-    });
-}
-
-const fixed = (n: number, digits = 0) => n.toFixed(digits);
-
-/** Relative standard deviation. */
-function relativeSd(values: number[]): number {
-    const { mean, sd } = meanAndSd(values);
-    return sd / mean;
-}
-
-/** How much one run, and one round's ratio, varied at 1,000 namespaces and more: the lowest and highest row. */
-function spread(rows: Row[]): { runs: string; ratios: string } {
-    const large = rows.filter((r) => r.namespaces >= 1000);
-    const runs = large.flatMap((r) => [r.samples.component, r.samples.baseline].map((samples) => relativeSd(samples.map((s) => s.ms))));
-    const ratios = large.map((r) => relativeSd(r.samples.component.map((c, round) => c.ms / r.samples.baseline[round].ms)));
-    const range = (values: number[]) => `${(Math.min(...values) * 100).toFixed(0)}% to ${(Math.max(...values) * 100).toFixed(0)}%`;
-    return { runs: range(runs), ratios: range(ratios) };
-}
-
-const msPerNamespace = (row: Row, side: Variant) => row[side].ms / row.namespaces;
-
-/**
- * The time each namespace added since the next smaller size cost: the slope,
- * free of the fixed start-up cost that makes time / namespace fall with size.
- */
-function marginalMsPerNamespace(rows: Row[], row: Row): number | undefined {
-    const smaller = rows.filter((r) => r.serviceAccounts === row.serviceAccounts && r.namespaces < row.namespaces);
-    const previous = smaller[smaller.length - 1];
-    return previous && (row.component.ms - previous.component.ms) / (row.namespaces - previous.namespaces);
-}
-
-function table(rows: Row[]): string {
-    const header = [
-        "| namespaces | service accounts | resources | runs | component ms | baseline ms | time ratio (95% interval) | component peak MB | baseline peak MB | peak ratio | component ms / namespace | marginal ms / namespace | component growth KB / namespace |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ];
-    const lines = rows.map((r) =>
-        [
-            r.namespaces,
-            r.serviceAccounts,
-            r.namespaces * (1 + r.serviceAccounts),
-            r.runs,
-            fixed(r.component.ms),
-            fixed(r.baseline.ms),
-            `${fixed(r.timeRatio.ratio, 3)} (${fixed(r.timeRatio.low, 3)}–${fixed(r.timeRatio.high, 3)})`,
-            fixed(r.component.peakMb),
-            fixed(r.baseline.peakMb),
-            fixed(r.peakRatio.ratio, 3),
-            fixed(msPerNamespace(r, "component"), 2),
-            marginalMsPerNamespace(rows, r)?.toFixed(2) ?? "",
-            fixed((r.component.growthMb * 1024) / r.namespaces, 1),
-        ].join(" | "),
-    );
-    return [...header, ...lines.map((l) => `| ${l} |`)].join("\n");
-}
-
-const percent = (change: number) => `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}%`;
-
-/** The issue's targets, each with whether it holds. */
-function targets(rows: Row[]): string[] {
-    const checks: string[] = [];
-    for (const r of rows.filter((row) => row.namespaces >= 1000)) {
-        const [time, peak] = [r.timeRatio, r.peakRatio];
-        const verdict = time.ratio <= 1.05 && peak.ratio <= 1.05 ? "holds" : "MISSED";
-        checks.push(`${verdict}: at ${r.namespaces} namespaces × ${r.serviceAccounts} service accounts the component costs ${time.ratio.toFixed(3)}× the baseline's time (95% interval ${time.low.toFixed(3)}–${time.high.toFixed(3)}) and ${peak.ratio.toFixed(3)}× its peak memory (${peak.low.toFixed(3)}–${peak.high.toFixed(3)}) (target ≤ 1.05×)`);
-    }
-    for (const serviceAccounts of SERVICE_ACCOUNTS) {
-        const at = (n: number) => rows.find((r) => r.namespaces === n && r.serviceAccounts === serviceAccounts);
-        const [small, large] = [at(100), at(2000)];
-        if (small && large) {
-            const change = (side: Variant) => msPerNamespace(large, side) / msPerNamespace(small, side) - 1;
-            const [component, loop] = [change("component"), change("baseline")];
-            const cheaper = component < -0.1 ? "; cheaper at scale, not dearer" : "";
-            checks.push(`${Math.abs(component) <= 0.1 ? "holds" : "MISSED"}: with ${serviceAccounts} service account(s), a namespace costs ${msPerNamespace(large, "component").toFixed(2)} ms at 2,000 namespaces, ${percent(component)} from the ${msPerNamespace(small, "component").toFixed(2)} ms it costs at 100 (target within ±10%; the loop: ${percent(loop)})${cheaper}`);
-        }
-    }
-    return checks;
+    return workloads.map(({ namespaces, serviceAccounts }, w) => summarizeRow(namespaces, serviceAccounts, samples[w]));
 }
 
 interface CallFrame {
@@ -285,12 +127,38 @@ function scaleProfile(): string {
         return { floor: ms(true).toFixed(2), rest: ms(false).toFixed(2) };
     };
     const [small, large] = [perNamespace(100, 6), perNamespace(2000, 3)];
+    const optimizer = optimizerEffect(5);
     return (
         "What changes in a namespace's cost with scale, for the loop as for the component: CPU profiles of the loop's program over the timed span " +
         `(6 runs at 100 × 1, 3 runs at 2,000 × 1) put the SDK's per-resource floor, stack traces, promise bookkeeping and garbage collection, at ${small.floor} ms per namespace at 100 and ${large.floor} ms at 2,000, ` +
         `and everything else, the SDK's own JavaScript and the microtask queue, at ${small.rest} ms and ${large.rest} ms. ` +
-        "The floor's garbage collection works on a larger heap at 2,000; the SDK's own JavaScript runs unoptimized until V8 finds it hot, which a program with few namespaces pays for over fewer of them."
+        "The floor's garbage collection works on a larger heap at 2,000; the SDK's own JavaScript runs unoptimized until V8 finds it hot, which a program with few namespaces pays for over fewer of them. " +
+        `With V8's optimizing compiler turned off (\`node --no-opt\`, 5 runs a size, alternating with runs as usual), the loop's namespace costs ${optimizer.off.small} ms at 100 and ${optimizer.off.large} ms at 2,000 (${optimizer.off.change}), ` +
+        `against ${optimizer.on.small} ms and ${optimizer.on.large} ms as usual (${optimizer.on.change}): optimizing the SDK's hot code is work a program does while it runs, which a small one pays for per namespace and a large one earns back.`
     );
+}
+
+/**
+ * The loop's time per namespace at 100 and 2,000 namespaces × 1, as usual
+ * and with V8's optimizing compiler off, medians of `runs` runs, the two
+ * alternating so that the machine's drift falls on both alike.
+ */
+function optimizerEffect(runs: number) {
+    const ways = { on: [] as string[], off: ["--no-opt"] };
+    const sizes = { small: 100, large: 2000 };
+    const samples = { on: { small: [] as number[], large: [] as number[] }, off: { small: [] as number[], large: [] as number[] } };
+    for (let run = 0; run < runs; run++) {
+        for (const size of ["small", "large"] as const) {
+            for (const way of ["on", "off"] as const) {
+                samples[way][size].push(measure("baseline", sizes[size], 1, ways[way]).ms / sizes[size]);
+            }
+        }
+    }
+    const summary = (way: "on" | "off") => {
+        const [small, large] = [median(samples[way].small), median(samples[way].large)];
+        return { small: small.toFixed(2), large: large.toFixed(2), change: percent(large / small - 1) };
+    };
+    return { on: summary("on"), off: summary("off") };
 }
 
 function machine(): string {
@@ -356,7 +224,7 @@ Each row runs a Pulumi program on Pulumi's mock engine, from compiled JavaScript
 
 On this shared machine the same program's time varies a lot: in this run, at 1,000 and 2,000 namespaces, one run differed from another of the same row by ${variation.runs} (standard deviation), in CPU time as much as in wall time, while the machine was otherwise idle. Fixed V8 random and hash seeds, address-space randomization off, a fixed garbage-collection schedule, single-threaded garbage collection, or running both programs at once, one per core, did not make that smaller; a pure arithmetic loop varies by 2%, so the noise lies in memory-heavy work on this virtual machine. Much of it is the machine's speed drifting, which the two runs of a round share: a round's ratio varied by ${variation.ratios}, and the intervals in the table are what ${rows[0]?.runs ?? ROUNDS} rounds make of that.
 
-Time runs from requiring the program until every call to the engine is answered. Peak is the process's maximum resident memory; growth is that peak less what the process held before the program started. Time per namespace is the row's time over its namespaces, the figure the scaling target is judged on; the marginal time per namespace, what each namespace added since the next smaller size cost, is shown beside it, but it is noisier, being a difference of two medians.
+Time runs from requiring the program until every call to the engine is answered. Peak is the process's maximum resident memory; growth is that peak less what the process held before the program started. Time per namespace is the row's time over its namespaces; the scaling target compares it at 2,000 and at 100 within each round, and takes the geometric mean of the rounds' changes with its 95% interval, as for the ratios. The marginal time per namespace, what each namespace added since the next smaller size cost, is shown beside it, but it is noisier, being a difference of two medians.
 
 Why the program runs as Pulumi runs it: the SDK records the whole call stack of every resource it registers (see "Where the time goes"), so how deep the declaring code sits matters. Earlier versions of this benchmark called the two declaring functions straight from an async function, three frames deep; there the component's one frame of its own, \`new RegistryCredentials\`, was a third more stack per child, and it cost the component about 3% of time at 2,000 × 3 (1.033×, standard error 0.026, over 20 rounds). Required by Pulumi's runtime through Node's module loader, as a real program is, the loop's resources carry 13 frames and the component's children 14. How much the shape of equivalent code moves these numbers by itself, in a side experiment run the same way: at 1,000 × 3, over 10 rounds, the same loop called through one more function took 0.93× the time of the loop called directly (standard error 0.02), the loop under a plain ComponentResource 0.96×, and the component 0.98×.
 
