@@ -143,7 +143,7 @@ export function table(rows: Row[]): string {
     return [...header, ...lines.map((l) => `| ${l} |`)].join("\n");
 }
 
-export const percent = (change: number) => `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}%`;
+const percent = (change: number) => `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}%`;
 const percentInterval = ({ ratio, low, high }: RatioEstimate) => `${percent(ratio - 1)} (95% interval ${percent(low - 1)} to ${percent(high - 1)})`;
 
 /**

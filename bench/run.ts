@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Row, Sample, Variant, fixed, median, percent, spread, summarizeRow, table, targets } from "./report";
+import { Row, Sample, Variant, fixed, spread, summarizeRow, table, targets } from "./report";
 import { StartupRow, measureStartup } from "./startup";
 
 const quick = process.argv.includes("--quick");
@@ -127,38 +127,12 @@ function scaleProfile(): string {
         return { floor: ms(true).toFixed(2), rest: ms(false).toFixed(2) };
     };
     const [small, large] = [perNamespace(100, 6), perNamespace(2000, 3)];
-    const optimizer = optimizerEffect(5);
     return (
         "What changes in a namespace's cost with scale, for the loop as for the component: CPU profiles of the loop's program over the timed span " +
         `(6 runs at 100 × 1, 3 runs at 2,000 × 1) put the SDK's per-resource floor, stack traces, promise bookkeeping and garbage collection, at ${small.floor} ms per namespace at 100 and ${large.floor} ms at 2,000, ` +
         `and everything else, the SDK's own JavaScript and the microtask queue, at ${small.rest} ms and ${large.rest} ms. ` +
-        "The floor's garbage collection works on a larger heap at 2,000; the SDK's own JavaScript runs unoptimized until V8 finds it hot, which a program with few namespaces pays for over fewer of them. " +
-        `With V8's optimizing compiler turned off (\`node --no-opt\`, 5 runs a size, alternating with runs as usual), the loop's namespace costs ${optimizer.off.small} ms at 100 and ${optimizer.off.large} ms at 2,000 (${optimizer.off.change}), ` +
-        `against ${optimizer.on.small} ms and ${optimizer.on.large} ms as usual (${optimizer.on.change}): optimizing the SDK's hot code is work a program does while it runs, which a small one pays for per namespace and a large one earns back.`
+        "The floor's garbage collection works on a larger heap at 2,000; the SDK's own JavaScript runs unoptimized until V8 finds it hot, which a program with few namespaces pays for over fewer of them."
     );
-}
-
-/**
- * The loop's time per namespace at 100 and 2,000 namespaces × 1, as usual
- * and with V8's optimizing compiler off, medians of `runs` runs, the two
- * alternating so that the machine's drift falls on both alike.
- */
-function optimizerEffect(runs: number) {
-    const ways = { on: [] as string[], off: ["--no-opt"] };
-    const sizes = { small: 100, large: 2000 };
-    const samples = { on: { small: [] as number[], large: [] as number[] }, off: { small: [] as number[], large: [] as number[] } };
-    for (let run = 0; run < runs; run++) {
-        for (const size of ["small", "large"] as const) {
-            for (const way of ["on", "off"] as const) {
-                samples[way][size].push(measure("baseline", sizes[size], 1, ways[way]).ms / sizes[size]);
-            }
-        }
-    }
-    const summary = (way: "on" | "off") => {
-        const [small, large] = [median(samples[way].small), median(samples[way].large)];
-        return { small: small.toFixed(2), large: large.toFixed(2), change: percent(large / small - 1) };
-    };
-    return { on: summary("on"), off: summary("off") };
 }
 
 function machine(): string {
