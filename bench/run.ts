@@ -19,8 +19,8 @@ const NAMESPACES = quick ? [10, 100] : [10, 100, 1000, 2000];
 const SERVICE_ACCOUNTS = [1, 3];
 // Every size is measured once per round, so that a drift in the machine's
 // speed during the run falls on all sizes alike, not on the last ones. One run
-// here varies by about 7% (standard deviation) from the next, so the ratio of
-// two runs by about 10%: to know a ratio to within ±4% takes about 20 rounds.
+// here varies by 7% to 13% (standard deviation) from the next, and a round's
+// ratio by 8% to 11%: 20 rounds know a ratio to within about ±4%.
 const roundsFlag = process.argv.indexOf("--rounds");
 const ROUNDS = roundsFlag >= 0 ? Number(process.argv[roundsFlag + 1]) : quick ? 3 : 20;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 2) {
