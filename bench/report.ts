@@ -147,9 +147,10 @@ const percent = (change: number) => `${change >= 0 ? "+" : ""}${(change * 100).t
 const percentInterval = ({ ratio, low, high }: RatioEstimate) => `${percent(ratio - 1)} (95% interval ${percent(low - 1)} to ${percent(high - 1)})`;
 
 /**
- * How a namespace's cost changes from the smaller row to the larger, round
- * by round, so that the machine's drift over the run falls on both sizes
- * alike: `of` is what a run costs per namespace.
+ * How a figure changes from the smaller row to the larger, round by round,
+ * so that the machine's drift over the run falls on both sizes alike: `of`
+ * takes a round's two runs at one size (a namespace's cost, or the
+ * component's time over the loop's).
  */
 function scalingEstimate(small: Row, large: Row, of: (sides: { component: Sample; baseline: Sample }, namespaces: number) => number): RatioEstimate {
     const at = (row: Row, round: number) => of({ component: row.samples.component[round], baseline: row.samples.baseline[round] }, row.namespaces);
