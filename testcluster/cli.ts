@@ -1,0 +1,74 @@
+/**
+ * `npm run cluster -- <command> [name]`: a throwaway local Kubernetes control
+ * plane for trying the stacks and for the e2e suite.
+ *
+ *   up [name]     start one (default name "local"), building the pinned tools first if needed
+ *   env [name]    print `export` lines: KUBECONFIG, and PATH with the pinned tools first
+ *   down [name]   stop it and remove its files
+ *   list          the clusters that have files in the cache
+ *   build         only build the pinned tools
+ */
+import * as fs from "fs";
+import { down, listClusters, readState, up } from "./controlPlane";
+import { ensureTools, toolPath } from "./toolchain";
+
+const USAGE = "usage: npm run cluster -- up|env|down [name] | list | build";
+
+/** The shell lines `env` prints; the offline settings keep the pulumi CLI from reaching for the internet. */
+export function envLines(kubeconfig: string): string[] {
+    const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+    return [
+        `export KUBECONFIG=${quote(kubeconfig)}`,
+        `export PATH=${quote(toolPath().join(":"))}:"$PATH"`,
+        "export PULUMI_SKIP_UPDATE_CHECK=true",
+        "export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
+    ];
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+    const [command, name = "local", ...rest] = argv;
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    if (rest.length > 0) {
+        log(USAGE);
+        return 2;
+    }
+    switch (command) {
+        case "build":
+            ensureTools(log);
+            return 0;
+        case "up": {
+            ensureTools(log);
+            await up(name, log);
+            log(`use it with: eval "$(npm run -s cluster -- env${name === "local" ? "" : ` ${name}`})"`);
+            return 0;
+        }
+        case "env": {
+            const state = readState(name);
+            if (state === undefined || !fs.existsSync(state.kubeconfig)) {
+                log(`no cluster named ${name} is running; start it with: npm run cluster -- up${name === "local" ? "" : ` ${name}`}`);
+                return 1;
+            }
+            process.stdout.write(envLines(state.kubeconfig).join("\n") + "\n");
+            return 0;
+        }
+        case "down":
+            log(down(name) ? `cluster ${name} stopped and removed` : `no cluster named ${name}`);
+            return 0;
+        case "list":
+            process.stdout.write(listClusters().map((cluster) => `${cluster}\n`).join(""));
+            return 0;
+        default:
+            log(USAGE);
+            return 2;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => (process.exitCode = code),
+        (error: Error) => {
+            process.stderr.write(`error: ${error.message}\n`);
+            process.exitCode = 1;
+        },
+    );
+}
