@@ -72,6 +72,20 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
     const dir = clusterDir(name);
     const pids: Record<string, number> = {};
     const started = Date.now();
+    // A process that exits while we wait for the cluster ends the wait at once.
+    const exited: string[] = [];
+    const startProcess = (binaryName: string, args: string[]) => {
+        const child = startDetached(dir, pids, binaryName, args);
+        child.once("exit", (code, signal) => exited.push(`${binaryName} exited (${signal ?? `code ${code}`})`));
+        return child.pid!;
+    };
+    const waitFor = (what: string, seconds: number, check: () => Promise<boolean>) =>
+        waitUntil(what, seconds, async () => {
+            if (exited.length > 0) {
+                throw new Error(`${exited.join(", ")} while waiting for ${what}\n${logTail(dir)}`);
+            }
+            return check();
+        }, () => logTail(dir));
     try {
         fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
         fs.writeFileSync(path.join(dir, "pids.json"), "{}");
@@ -85,7 +99,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
         );
 
         const etcd = `http://127.0.0.1:${etcdClient}`;
-        pids.etcd = startProcess(dir, pids, "etcd", [
+        startProcess("etcd", [
             `--name=${name}`,
             `--data-dir=${path.join(dir, "etcd")}`,
             `--listen-client-urls=${etcd}`,
@@ -99,7 +113,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
         ]);
 
         const server = `https://127.0.0.1:${apiserverPort}`;
-        pids.apiserver = startProcess(dir, pids, "kube-apiserver", [
+        startProcess("kube-apiserver", [
             `--etcd-servers=${etcd}`,
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
@@ -128,15 +142,15 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             pids,
         };
         writeKubeconfigs(state, pki.caCert, tokens);
-        await waitFor(`the API server of ${name} to be ready`, 90, async () => (await apiGet(state, "/readyz")).status === 200, () => logTail(dir));
+        await waitFor(`the API server of ${name} to be ready`, 90, async () => (await apiGet(state, "/readyz")).status === 200);
 
-        pids.controllerManager = startProcess(dir, pids, "kube-controller-manager", [
+        startProcess("kube-controller-manager", [
             `--kubeconfig=${path.join(dir, "controller-manager.kubeconfig")}`,
             "--controllers=serviceaccount-controller,namespace-controller,garbage-collector-controller",
             "--leader-elect=false",
             "--secure-port=0",
         ]);
-        await waitFor(`the default service account in ${name}`, 60, async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200, () => logTail(dir));
+        await waitFor(`the default service account in ${name}`, 60, async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200);
 
         fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2));
         log(`cluster ${name} is ready at ${server} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -179,7 +193,7 @@ export function listClusters(): string[] {
  * cluster's folder. Its pid is recorded before anything waits on it, so a
  * failure later still stops it.
  */
-function startProcess(dir: string, pids: Record<string, number>, name: string, args: string[]): number {
+function startDetached(dir: string, pids: Record<string, number>, name: string, args: string[]): ChildProcess {
     const logFile = fs.openSync(path.join(dir, "logs", `${name}.log`), "a");
     // Detached, in its own process group, so it outlives `npm run cluster -- up`.
     const child: ChildProcess = spawn(binary(name), args, { detached: true, stdio: ["ignore", logFile, logFile] });
@@ -190,7 +204,7 @@ function startProcess(dir: string, pids: Record<string, number>, name: string, a
     child.unref();
     pids[name] = child.pid;
     fs.writeFileSync(path.join(dir, "pids.json"), JSON.stringify(pids));
-    return child.pid;
+    return child;
 }
 
 /** Stops a process only if it is still one this cluster started (a pid can be reused). */
@@ -287,7 +301,7 @@ async function isReady(state: ClusterState): Promise<boolean> {
     return fs.existsSync(state.kubeconfig) && (await apiGet(state, "/readyz")).status === 200;
 }
 
-async function waitFor(what: string, seconds: number, check: () => Promise<boolean>, diagnose: () => string): Promise<void> {
+async function waitUntil(what: string, seconds: number, check: () => Promise<boolean>, diagnose: () => string): Promise<void> {
     const deadline = Date.now() + seconds * 1000;
     while (Date.now() < deadline) {
         if (await check()) {

@@ -29,8 +29,6 @@ export interface Tool {
     readonly ldflags: string;
     /** Extra steps in the wrapper module after its requirements are in place. */
     readonly prepare?: (wrapper: string) => void;
-    /** The argument that makes a binary print its version, to check a build. */
-    readonly versionCheck: readonly [binary: string, ...args: string[]];
 }
 
 const KUBERNETES = "1.36.3";
@@ -46,7 +44,6 @@ export const TOOLS: readonly Tool[] = [
         moduleVersion: "v3.6.14",
         binaries: { "go.etcd.io/etcd/server/v3": "etcd" },
         ldflags: "",
-        versionCheck: ["etcd", "--version"],
     },
     {
         name: "kubernetes",
@@ -65,7 +62,6 @@ export const TOOLS: readonly Tool[] = [
             .map((pkg) => `-X ${pkg}.gitVersion=v${KUBERNETES} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${KUBERNETES.split(".")[1]}`)
             .join(" "),
         prepare: replaceStagingModules,
-        versionCheck: ["kubectl", "version", "--client"],
     },
     {
         name: "pulumi",
@@ -74,7 +70,6 @@ export const TOOLS: readonly Tool[] = [
         moduleVersion: `v${PULUMI}`,
         binaries: { "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi": "pulumi" },
         ldflags: `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI}`,
-        versionCheck: ["pulumi", "version"],
     },
     {
         name: "pulumi-resource-kubernetes",
@@ -86,7 +81,6 @@ export const TOOLS: readonly Tool[] = [
         binaries: { ".": "pulumi-resource-kubernetes" },
         ldflags: `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${PROVIDER}`,
         prepare: writeProviderMain,
-        versionCheck: ["pulumi-resource-kubernetes", "-version"],
     },
 ];
 
