@@ -3,15 +3,21 @@
  * on a named stack, from the repository root (where the relative file://
  * backend in Pulumi.yaml points). The stack is created in the local backend,
  * with the passphrase secrets provider, the first time it is used.
+ *
+ * The program runs in this process, not in a Node language host: the CLI is
+ * pointed at an in-process language server with `--client`, as the Automation
+ * API does for an inline program. Everything else is the plain CLI: its
+ * flags, its prompts and its output. So no `pulumi-language-nodejs` plugin is
+ * needed, and the program is loaded the way this script is, transpile-only.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { PROJECT_DIR, stackFile } from "./stackFiles";
 
 const COMMANDS = ["preview", "up", "destroy"];
 const INSTALL_HINT =
-    "The pulumi CLI is not on your PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/); `npm run render -- <stack>` works without it.";
+    "The pulumi CLI is not on your PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), or use the pinned one of the local test cluster: eval \"$(npm run -s cluster -- env)\". `npm run render -- <stack>` works without it.";
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
     const [command, stack, ...flags] = argv;
     if (!COMMANDS.includes(command) || stack === undefined || stack.startsWith("-")) {
         process.stderr.write(`usage: npm run ${COMMANDS.includes(command) ? command : "up"} -- <stack> [pulumi flags...]\n`);
@@ -23,12 +29,8 @@ function main(argv: readonly string[]): number {
         process.stderr.write(`error: ${(error as Error).message}\n`);
         return 1;
     }
-    // Transpile-only: the program reaches its first resource in about a quarter
-    // of the time type-checking takes (BENCHMARKS.md); npm test type-checks it.
-    const env = { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-    const pulumi = (...args: string[]) => spawnSync("pulumi", args, { cwd: PROJECT_DIR, stdio: "inherit", env });
 
-    const select = pulumi("stack", "select", "--create", "--secrets-provider", "passphrase", stack);
+    const select = spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], { cwd: PROJECT_DIR, stdio: "inherit" });
     if ((select.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
         process.stderr.write(`${INSTALL_HINT}\n`);
         return 127;
@@ -36,7 +38,46 @@ function main(argv: readonly string[]): number {
     if (select.status !== 0) {
         return select.status ?? 1;
     }
-    return pulumi(command, "--stack", stack, ...flags).status ?? 1;
+
+    const server = await startProgramServer(async () => {
+        const { configFromRuntime, declareStack, stackOutputs } = await import("./program");
+        return stackOutputs(declareStack(configFromRuntime()));
+    });
+    const pulumi = spawn("pulumi", [command, "--stack", stack, ...flags, `--client=127.0.0.1:${server.port}`], { cwd: PROJECT_DIR, stdio: "inherit" });
+    const status = await new Promise<number>((resolve) => {
+        pulumi.on("error", () => resolve(127));
+        pulumi.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+    server.stop(status !== 0);
+    return status;
 }
 
-process.exitCode = main(process.argv.slice(2));
+/**
+ * The Node SDK's own language server, serving `program` on a loopback port:
+ * the same one `LocalWorkspace` starts for an inline program. The SDK does
+ * not export it by name, so it is loaded by path; @pulumi/pulumi is pinned in
+ * package.json, and the e2e suite runs these scripts against the real CLI.
+ */
+async function startProgramServer(program: () => Promise<Record<string, unknown>>): Promise<{ port: number; stop: (failed: boolean) => void }> {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const grpc = require("@grpc/grpc-js");
+    const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+    const { LanguageRuntimeService } = require("@pulumi/pulumi/proto/language_grpc_pb");
+    const { grpcChannelOptions } = require("@pulumi/pulumi/runtime/settings");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const server = new grpc.Server(grpcChannelOptions);
+    const languageServer = new LanguageServer(program);
+    server.addService(LanguageRuntimeService, languageServer);
+    const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error: Error | null, bound: number) => (error ? reject(error) : resolve(bound))),
+    );
+    return {
+        port,
+        stop: (failed) => {
+            languageServer.onPulumiExit(failed);
+            server.forceShutdown();
+        },
+    };
+}
+
+main(process.argv.slice(2)).then((code) => (process.exitCode = code));

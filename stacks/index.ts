@@ -1,15 +1,9 @@
 /**
- * The Pulumi program of this project's stacks (Pulumi.yaml: `main: stacks/`).
- * `pulumi up -s <stack>` runs it with the config in stacks/Pulumi.<stack>.yaml.
+ * The Pulumi program of this project's stacks (Pulumi.yaml: `main: stacks/`),
+ * for a plain `pulumi up -s <stack>` under a Node language host. The deploy
+ * scripts (stacks/deploy.ts) run the same program in process.
  */
-import { configFromRuntime, declareStack } from "./program";
-
-const clusters = declareStack(configFromRuntime());
+import { configFromRuntime, declareStack, stackOutputs } from "./program";
 
 /** Per cluster (kubeconfig context, or "current-context"): the Secret's name and the namespaces that hold it. */
-export const rollout = Object.fromEntries(
-    clusters.map(({ cluster, credentials }) => [
-        cluster.key,
-        { secretName: credentials.secretName, namespaces: Object.keys(credentials.secrets), serviceAccountPatches: Object.keys(credentials.serviceAccountPatches) },
-    ]),
-);
+export const rollout = stackOutputs(declareStack(configFromRuntime())).rollout;

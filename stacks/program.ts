@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { RegistryCredentials } from "../components";
 import { Cluster, ConfigSource, DockerConfigFile, resolveStack } from "./stackConfig";
 import { PROJECT_DIR, offlinePlaceholder } from "./stackFiles";
@@ -36,14 +37,29 @@ export interface DeclaredCluster {
 
 /** The config the Pulumi CLI (or render, the same way) handed this process. */
 export function configFromRuntime(): ConfigSource {
-    // The language host lists the keys holding secrets in this variable;
-    // the SDK keeps that list internal, so read it where the host puts it.
-    const secretKeys = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    // Which keys hold secrets is kept by the SDK in its run's config store
+    // (from PULUMI_CONFIG_SECRET_KEYS under a language host, from the run
+    // request for an in-process program); it answers through isConfigSecret,
+    // which its type declarations leave out.
+    const values = pulumi.runtime.allConfig();
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
     return {
         project: pulumi.getProject(),
         stack: pulumi.getStack(),
-        values: pulumi.runtime.allConfig(),
-        secretKeys: secretKeys ? new Set<string>(JSON.parse(secretKeys)) : undefined,
+        values,
+        secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
+    };
+}
+
+/** The stack's outputs: per cluster, the Secret's name, its namespaces and the patched service accounts. */
+export function stackOutputs(clusters: readonly DeclaredCluster[]): { rollout: Record<string, unknown> } {
+    return {
+        rollout: Object.fromEntries(
+            clusters.map(({ cluster, credentials }) => [
+                cluster.key,
+                { secretName: credentials.secretName, namespaces: Object.keys(credentials.secrets), serviceAccountPatches: Object.keys(credentials.serviceAccountPatches) },
+            ]),
+        ),
     };
 }
 
@@ -54,7 +70,11 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
         // No context: the provider uses the kubeconfig's current context, as kubectl does.
         // enableSecretMutable: a password rotation updates the Secrets in place,
         // where the provider's default would delete and re-create them.
-        const provider = new k8s.Provider(`cluster@${cluster.key}`, { context: cluster.context, enableSecretMutable: true });
+        const provider = new k8s.Provider(`cluster@${cluster.key}`, {
+            context: cluster.context,
+            kubeconfig: kubeconfigFileFor(cluster.context),
+            enableSecretMutable: true,
+        });
         const credentials = new RegistryCredentials(
             componentName,
             {
@@ -66,6 +86,30 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
         );
         return { cluster, provider, credentials };
     });
+}
+
+/**
+ * The provider reads KUBECONFIG as one file (or one document), where kubectl
+ * takes a list of files: `KUBECONFIG=eu.yaml:us.yaml` fails in the provider
+ * with a JSON parse error. So when KUBECONFIG lists several files, give each
+ * provider the file that defines its context. With one file, or none that
+ * defines it, leave the provider to its defaults.
+ */
+export function kubeconfigFileFor(context: string | undefined, kubeconfig = process.env.KUBECONFIG): string | undefined {
+    const files = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+    if (files.length < 2) {
+        return undefined;
+    }
+    const defines = (file: string): boolean => {
+        try {
+            const config = YAML.parse(fs.readFileSync(file, "utf8"));
+            const wanted = context ?? config?.["current-context"];
+            return (config?.contexts ?? []).some((entry: { name?: string }) => entry?.name === wanted);
+        } catch {
+            return false;
+        }
+    };
+    return files.find(defines);
 }
 
 /**
