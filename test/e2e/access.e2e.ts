@@ -1,0 +1,150 @@
+/**
+ * Who may deploy, and what a user sees when a rollout cannot land: the
+ * README's least-privilege role, a namespace that does not exist, one the
+ * deployer may not write, and a cluster that does not answer.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import YAML from "yaml";
+import { RegistryCredentials } from "../../components";
+import { Cluster, createNamespace, getObject, kubectl, secretConfig, serviceAccountEntries } from "./cluster";
+import { sharedCluster } from "./hooks";
+import { TestProgram, withStack } from "./pulumiStack";
+
+const README = path.join(__dirname, "..", "..", "README.md");
+
+function credentials(namespaces: string[], password = "e2e-token"): TestProgram {
+    return (provider) => {
+        new RegistryCredentials(
+            "regcred",
+            { registries: [{ server: "registry.example.com", username: "e2e-user", password: pulumi.secret(password) }], namespaces },
+            { provider },
+        );
+    };
+}
+
+/** The README's RBAC manifests (the yaml block under "## RBAC"), with the deployer's namespace and user filled in. */
+function readmeRbac(namespace: string, user: string): string {
+    const readme = fs.readFileSync(README, "utf8");
+    const section = readme.slice(readme.indexOf("\n## RBAC"));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section);
+    assert.ok(block, "the README's RBAC section has a yaml block");
+    return block[1].replace(/<namespace>/g, namespace).replace(/<deployer>/g, user);
+}
+
+function apply(cluster: Cluster, manifest: string): void {
+    const result = kubectl(cluster, ["apply", "-f", "-"], { input: manifest });
+    assert.equal(result.status, 0, `kubectl apply: ${result.stderr}`);
+}
+
+describe("access and failures, on a real API server", function () {
+    it("the README's least-privilege role lets the deployer roll out, rotate and destroy", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "rbac-ok");
+        apply(cluster, readmeRbac("rbac-ok", "regcred-deployer"));
+        // The deployer itself can do no more than the role says.
+        assert.notEqual(kubectl(cluster, ["get", "configmaps", "-n", "rbac-ok"], { as: "deployer" }).status, 0);
+
+        await withStack(cluster, "rbac-ok", async (stack) => {
+            await stack.up(credentials(["rbac-ok"]), { as: "deployer" });
+            assert.deepEqual(serviceAccountEntries(cluster, "rbac-ok"), ["regcred"]);
+            const uid = getObject(cluster, "secret", "rbac-ok", "regcred").metadata.uid;
+
+            await stack.up(credentials(["rbac-ok"], "rotated-token"), { as: "deployer" });
+            assert.equal(getObject(cluster, "secret", "rbac-ok", "regcred").metadata.uid, uid);
+            assert.match(secretConfig(cluster, "rbac-ok", "regcred") ?? "", /"password":"rotated-token"/);
+
+            await stack.destroy();
+            assert.equal(secretConfig(cluster, "rbac-ok", "regcred"), undefined);
+            assert.equal(serviceAccountEntries(cluster, "rbac-ok"), undefined);
+        });
+    });
+
+    // list and watch on secrets are left out here: without them, destroy deletes
+    // the Secret and then waits in the provider for over 20 minutes (README, "RBAC").
+    for (const [resource, verb] of [["secrets", "get"], ["secrets", "create"], ["secrets", "patch"], ["secrets", "delete"], ["serviceaccounts", "get"], ["serviceaccounts", "patch"]]) {
+        it(`the role is no larger than needed: without ${verb} on ${resource}, up, a rotation, refresh or destroy is refused`, async function () {
+            const cluster = sharedCluster();
+            const namespace = `rbac-no-${resource}-${verb}`;
+            await createNamespace(cluster, namespace);
+            const role = YAML.parseAllDocuments(readmeRbac(namespace, "regcred-deployer")).map((document) => document.toJS());
+            for (const rule of role[0].rules) {
+                rule.verbs = rule.resources.includes(resource) ? rule.verbs.filter((candidate: string) => candidate !== verb) : rule.verbs;
+            }
+            role[0].metadata.name = role[1].roleRef.name = `regcred-deployer-without-${resource}-${verb}`;
+            apply(cluster, role.map((document) => YAML.stringify(document)).join("---\n"));
+
+            await withStack(cluster, namespace, async (stack) => {
+                const errors: string[] = [];
+                const attempt = (step: Promise<void>) => step.catch((error: Error) => void errors.push(error.message));
+                await attempt(stack.up(credentials([namespace]), { as: "deployer" }));
+                await attempt(stack.up(credentials([namespace], "rotated-token"), { as: "deployer" }));
+                await attempt(stack.refresh());
+                await attempt(stack.destroy());
+                assert.ok(
+                    errors.some((error) => error.includes(`User "regcred-deployer" cannot ${verb} resource "${resource}"`)),
+                    `every step succeeded without ${verb} on ${resource}, or failed for another reason:\n${errors.join("\n")}`,
+                );
+            });
+        });
+    }
+
+    it("a namespace the deployer may not write: up fails with Forbidden, naming the user and the namespace", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "rbac-granted");
+        await createNamespace(cluster, "rbac-denied");
+        apply(cluster, readmeRbac("rbac-granted", "regcred-deployer"));
+        await withStack(cluster, "rbac-denied", async (stack) => {
+            const error = await stack.upFails(credentials(["rbac-granted", "rbac-denied"]), { as: "deployer" });
+            assert.match(error, /secrets "regcred" is forbidden: User "regcred-deployer" cannot patch resource "secrets" in API group "" in the namespace "rbac-denied"/);
+            assert.equal(secretConfig(cluster, "rbac-denied", "regcred"), undefined);
+        });
+    });
+
+    it("a namespace that does not exist: preview does not notice, and up fails naming it after about a minute of retries", async function () {
+        const cluster = sharedCluster();
+        await withStack(cluster, "no-namespace", async (stack) => {
+            // The stack, the provider, the component, the Secret and the patch.
+            assert.match(await stack.preview(credentials(["does-not-exist"])), /\+ 5 to create/);
+
+            const started = Date.now();
+            const error = await stack.upFails(credentials(["does-not-exist"]));
+            const seconds = (Date.now() - started) / 1000;
+            assert.match(error, /regcred\/does-not-exist" was not successfully created by the Kubernetes API server: namespaces "does-not-exist" not found/);
+            assert.ok(seconds > 30 && seconds < 180, `the provider retried for ${seconds} s`);
+        });
+    });
+
+    it("a cluster that does not answer: preview shows what it would create, and up fails saying the cluster is unreachable", async function () {
+        const cluster = sharedCluster();
+        const port = await closedPort();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-dead-"));
+        const kubeconfig = path.join(dir, "kubeconfig");
+        fs.writeFileSync(kubeconfig, fs.readFileSync(cluster.kubeconfig, "utf8").replace(cluster.server, `https://127.0.0.1:${port}`));
+        const dead: Cluster = { ...cluster, name: "dead", kubeconfig };
+        await withStack(dead, "dead-cluster", async (stack) => {
+            assert.match(await stack.preview(credentials(["default"])), /\+ 5 to create/);
+            const error = await stack.upFails(credentials(["default"]));
+            assert.ok(
+                error.includes(
+                    `configured Kubernetes cluster is unreachable: unable to load schema information from the API server: ` +
+                        `Get "https://127.0.0.1:${port}/openapi/v2?timeout=32s": dial tcp 127.0.0.1:${port}: connect: connection refused`,
+                ),
+                error,
+            );
+        });
+    });
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+}

@@ -1,0 +1,98 @@
+/**
+ * The e2e suite's view of its clusters: it starts them (named for this run,
+ * so nothing else on the machine is touched), talks to them only through the
+ * kubeconfigs they wrote, and reads back what the API server holds.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as testcluster from "../../testcluster/controlPlane";
+import { binary, ensureTools } from "../../testcluster/toolchain";
+
+export type Cluster = testcluster.ClusterState;
+
+/** Starts a cluster named for this test run; `down` it when done. */
+export async function startCluster(suffix: string): Promise<Cluster> {
+    ensureTools((line) => process.stderr.write(`      ${line}\n`));
+    return testcluster.up(`e2e-${process.pid}-${suffix}`, (line) => process.stderr.write(`      ${line}\n`));
+}
+
+export function stopCluster(cluster: Cluster | undefined): void {
+    if (cluster !== undefined) {
+        testcluster.down(cluster.name);
+    }
+}
+
+export interface KubectlResult {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** The pinned kubectl against one cluster, as the admin unless `as` names the deployer context. */
+export function kubectl(cluster: Cluster, args: readonly string[], options: { as?: "deployer"; input?: string } = {}): KubectlResult {
+    const context = options.as === "deployer" ? cluster.deployerContext : cluster.adminContext;
+    const result = spawnSync(binary("kubectl"), [`--kubeconfig=${cluster.kubeconfig}`, `--context=${context}`, "--request-timeout=30s", ...args], {
+        encoding: "utf8",
+        input: options.input,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** kubectl that must succeed; returns stdout. */
+export function kubectlOk(cluster: Cluster, ...args: string[]): string {
+    const result = kubectl(cluster, args);
+    assert.equal(result.status, 0, `kubectl ${args.join(" ")} failed: ${result.stderr}`);
+    return result.stdout;
+}
+
+/** An object as the API server returns it, or undefined when it does not exist. */
+export function getObject(cluster: Cluster, kind: string, namespace: string, name: string): any {
+    const result = kubectl(cluster, ["get", kind, name, "-n", namespace, "-o", "json", "--show-managed-fields"]);
+    if (result.status !== 0 && /NotFound|not found/.test(result.stderr)) {
+        return undefined;
+    }
+    assert.equal(result.status, 0, `kubectl get ${kind} ${namespace}/${name}: ${result.stderr}`);
+    return JSON.parse(result.stdout);
+}
+
+/** Creates a namespace and waits for the controller to give it its `default` service account. */
+export async function createNamespace(cluster: Cluster, namespace: string): Promise<void> {
+    kubectlOk(cluster, "create", "namespace", namespace);
+    const deadline = Date.now() + 30_000;
+    while (getObject(cluster, "serviceaccount", namespace, "default") === undefined) {
+        assert.ok(Date.now() < deadline, `the default service account of ${namespace} did not appear within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+}
+
+export function deleteNamespace(cluster: Cluster, namespace: string): void {
+    kubectl(cluster, ["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
+}
+
+/** The names in a service account's `imagePullSecrets`, in order; undefined when it has no list. */
+export function serviceAccountEntries(cluster: Cluster, namespace: string, serviceAccount = "default"): string[] | undefined {
+    const account = getObject(cluster, "serviceaccount", namespace, serviceAccount);
+    assert.ok(account !== undefined, `service account ${namespace}/${serviceAccount} does not exist`);
+    return account.imagePullSecrets?.map((entry: { name: string }) => entry.name);
+}
+
+/** The field managers that own a service account's `imagePullSecrets`. */
+export function managersOf(cluster: Cluster, namespace: string, serviceAccount = "default"): string[] {
+    const account = getObject(cluster, "serviceaccount", namespace, serviceAccount);
+    return (account.metadata.managedFields ?? [])
+        .filter((entry: any) => entry.fieldsV1?.["f:imagePullSecrets"] !== undefined)
+        .map((entry: any) => entry.manager)
+        .sort();
+}
+
+/** The `.dockerconfigjson` a Secret holds, decoded; undefined when the Secret does not exist. */
+export function secretConfig(cluster: Cluster, namespace: string, name: string): string | undefined {
+    const secret = getObject(cluster, "secret", namespace, name);
+    return secret === undefined ? undefined : Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
+}
+
+/** `kubectl apply --server-side` of one object, as the named field manager. */
+export function serverSideApply(cluster: Cluster, object: object, fieldManager: string): void {
+    const result = kubectl(cluster, ["apply", "--server-side", `--field-manager=${fieldManager}`, "-f", "-"], { input: JSON.stringify(object) });
+    assert.equal(result.status, 0, `kubectl apply --server-side as ${fieldManager} failed: ${result.stderr}`);
+}

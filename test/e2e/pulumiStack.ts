@@ -1,0 +1,132 @@
+/**
+ * Real `pulumi up` and `pulumi destroy` runs for the e2e suite: the pinned
+ * CLI and provider, driven through the Automation API with an inline
+ * program, against one test cluster. State goes to a throwaway file backend,
+ * so no run sees another's stacks or the user's.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { binary, toolPath } from "../../testcluster/toolchain";
+import { Cluster } from "./cluster";
+
+const PROJECT = "regcred-e2e";
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-e2e-"));
+
+/** The environment every CLI run gets: offline, with the pinned tools first on PATH. */
+export function pulumiEnv(cluster: Cluster): Record<string, string> {
+    return {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: [...toolPath(), process.env.PATH].join(":"),
+        PULUMI_HOME: path.join(scratch, "home"),
+        PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "e2e-only",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+}
+
+/** A program's body, given a provider for the test cluster. */
+export type TestProgram = (provider: k8s.Provider) => Record<string, unknown> | void;
+
+export interface ProviderSettings {
+    /** Default true, as the README tells users. */
+    readonly enableSecretMutable?: boolean;
+    /** Which of the cluster's identities deploys; default the admin. */
+    readonly as?: "deployer";
+}
+
+/** One stack of the e2e project; `program` can be swapped between runs, as a user edits a program. */
+export class TestStack {
+    private program: TestProgram = () => undefined;
+    private providerSettings: ProviderSettings = {};
+    /** Everything the CLI printed, for failure messages. */
+    public output = "";
+
+    private constructor(public readonly stack: Stack) {}
+
+    static async create(cluster: Cluster, name: string): Promise<TestStack> {
+        fs.mkdirSync(path.join(scratch, "state"), { recursive: true });
+        const workDir = path.join(scratch, "work", name);
+        fs.mkdirSync(workDir, { recursive: true });
+        const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
+        let self: TestStack | undefined;
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: name, projectName: PROJECT, program: async () => self!.run() },
+            {
+                workDir,
+                pulumiCommand,
+                envVars: pulumiEnv(cluster),
+                projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${path.join(scratch, "state")}` } },
+            },
+        );
+        self = new TestStack(stack);
+        self.cluster = cluster;
+        return self;
+    }
+
+    private cluster!: Cluster;
+
+    private run(): Record<string, unknown> | void {
+        const { enableSecretMutable = true, as } = this.providerSettings;
+        const provider = new k8s.Provider("test-cluster", {
+            kubeconfig: this.cluster.kubeconfig,
+            context: as === "deployer" ? this.cluster.deployerContext : this.cluster.adminContext,
+            enableSecretMutable,
+        });
+        return this.program(provider);
+    }
+
+    /** `pulumi up` of `program`; rejects with the CLI's error text. */
+    async up(program: TestProgram, settings: ProviderSettings = {}, onEvent?: (event: EngineEvent) => void): Promise<void> {
+        this.program = program;
+        this.providerSettings = settings;
+        await this.stack.up({ onOutput: (out) => (this.output += out), onEvent, color: "never" });
+    }
+
+    /** `pulumi up` that must fail; returns what the user sees. */
+    async upFails(program: TestProgram, settings: ProviderSettings = {}): Promise<string> {
+        try {
+            await this.up(program, settings);
+        } catch (error) {
+            return String((error as Error).message);
+        }
+        throw new Error(`pulumi up succeeded where it should have failed:\n${this.output}`);
+    }
+
+    async preview(program: TestProgram, settings: ProviderSettings = {}): Promise<string> {
+        this.program = program;
+        this.providerSettings = settings;
+        const result = await this.stack.preview({ color: "never", diff: true });
+        return result.stdout;
+    }
+
+    async refresh(): Promise<void> {
+        await this.stack.refresh({ onOutput: (out) => (this.output += out), color: "never" });
+    }
+
+    async destroy(): Promise<void> {
+        await this.stack.destroy({ onOutput: (out) => (this.output += out), color: "never" });
+    }
+
+    /** Destroys what is left and removes the stack; for `finally` blocks. */
+    async dispose(): Promise<void> {
+        await this.destroy().catch(() => undefined);
+        await this.stack.workspace.removeStack(this.stack.name, { force: true }).catch(() => undefined);
+    }
+}
+
+/** Runs `body` with a fresh stack, disposing of it afterwards whatever happens. */
+export async function withStack(cluster: Cluster, name: string, body: (stack: TestStack) => Promise<void>): Promise<void> {
+    const stack = await TestStack.create(cluster, name);
+    try {
+        await body(stack);
+    } finally {
+        await stack.dispose();
+    }
+}
+
+export { pulumi };

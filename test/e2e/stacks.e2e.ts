@@ -1,0 +1,149 @@
+/**
+ * The committed stacks, through the README's own commands (`npm run
+ * preview|up|destroy -- <stack>`), on local clusters. Each test works on a
+ * copy of a committed stack file under a name of its own, pointed at the
+ * test's clusters, and removes the copy and its state afterwards, so the
+ * committed stacks and anyone's real dev stack are untouched.
+ */
+import { strict as assert } from "assert";
+import { SpawnSyncReturns, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import { binary } from "../../testcluster/toolchain";
+import { Cluster, createNamespace, kubectlOk, secretConfig, serviceAccountEntries, startCluster, stopCluster } from "./cluster";
+import { sharedCluster } from "./hooks";
+import { pulumiEnv } from "./pulumiStack";
+
+const ROOT = path.join(__dirname, "..", "..");
+const stackPath = (stack: string) => path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
+
+/** The environment a user has after `eval "$(npm run -s cluster -- env)"`, with a home of its own. */
+function userEnv(kubeconfigs: Cluster[], home: string, passphrase: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv(kubeconfigs[0]), HOME: home, PULUMI_CONFIG_PASSPHRASE: passphrase };
+    env.KUBECONFIG = kubeconfigs.map((cluster) => cluster.kubeconfig).join(":");
+    // The deploy scripts use Pulumi.yaml's backend (./.pulumi) and the home's PULUMI_HOME, as a user's do.
+    delete env.PULUMI_BACKEND_URL;
+    delete env.PULUMI_HOME;
+    return env;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): SpawnSyncReturns<string> {
+    return spawnSync(command, args, { cwd: ROOT, env, encoding: "utf8", input, timeout: 10 * 60 * 1000 });
+}
+
+function npmRun(env: NodeJS.ProcessEnv, ...args: string[]): string {
+    const result = run("npm", ["run", "-s", ...args], env);
+    assert.equal(result.status, 0, `npm run ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+    return result.stdout;
+}
+
+/** Copies a committed stack file to a test stack, with `clusters` set to the given contexts. */
+function copyStack(from: string, to: string, contexts: string[] | undefined): void {
+    const document = YAML.parseDocument(fs.readFileSync(stackPath(from), "utf8"));
+    if (contexts !== undefined) {
+        document.setIn(["config", "registry-credentials:clusters"], contexts);
+    }
+    fs.writeFileSync(stackPath(to), document.toString());
+}
+
+/** Removes a test stack's state and file, whatever state it is in. */
+function removeStack(stack: string, env: NodeJS.ProcessEnv): void {
+    run(binary("pulumi"), ["stack", "rm", stack, "--yes", "--force"], env);
+    fs.rmSync(stackPath(stack), { force: true });
+}
+
+describe("the committed stacks through npm run preview|up|destroy, on local clusters", function () {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-home-"));
+
+    it("dev: previews, rolls out the user's docker login to the current context, and destroys it", async function () {
+        const cluster = sharedCluster();
+        const stack = `e2e-dev-${process.pid}`;
+        await createNamespace(cluster, "sandbox");
+        kubectlOk(cluster, "create", "serviceaccount", "ci-runner", "-n", "sandbox");
+        const dockerConfig = JSON.stringify({ auths: { "registry.example.com": { auth: Buffer.from("dev-user:dev-token").toString("base64") } } });
+        fs.mkdirSync(path.join(home, ".docker"), { recursive: true });
+        fs.writeFileSync(path.join(home, ".docker", "config.json"), dockerConfig);
+        const env = userEnv([cluster], home, "e2e-dev");
+        copyStack("dev", stack, undefined);
+        try {
+            const preview = npmRun(env, "preview", "--", stack);
+            // The stack, its provider and component, two Secrets and three patches.
+            assert.match(preview, /\+ 8 to create/);
+
+            npmRun(env, "up", "--", stack, "--yes");
+            for (const namespace of ["default", "sandbox"]) {
+                assert.equal(secretConfig(cluster, namespace, "regcred"), dockerConfig);
+            }
+            assert.deepEqual(serviceAccountEntries(cluster, "default"), ["regcred"]);
+            assert.deepEqual(serviceAccountEntries(cluster, "sandbox"), ["regcred"]);
+            assert.deepEqual(serviceAccountEntries(cluster, "sandbox", "ci-runner"), ["regcred"]);
+
+            npmRun(env, "destroy", "--", stack, "--yes");
+            assert.equal(secretConfig(cluster, "sandbox", "regcred"), undefined);
+            assert.equal(serviceAccountEntries(cluster, "sandbox", "ci-runner"), undefined);
+        } finally {
+            removeStack(stack, env);
+        }
+    });
+
+    it("local: the committed demo stack rolls out with no credentials of the user's own", async function () {
+        const cluster = sharedCluster();
+        const stack = `e2e-local-${process.pid}`;
+        const local = YAML.parse(fs.readFileSync(stackPath("local"), "utf8")).config;
+        for (const namespace of local["registry-credentials:namespaces"].map((entry: string | { name: string }) => (typeof entry === "string" ? entry : entry.name))) {
+            if (namespace !== "default") {
+                await createNamespace(cluster, namespace);
+            }
+        }
+        // The passphrase the README gives for the local stack.
+        const env = userEnv([cluster], home, "local");
+        copyStack("local", stack, [cluster.adminContext]);
+        try {
+            npmRun(env, "up", "--", stack, "--yes");
+            const config = JSON.parse(secretConfig(cluster, "demo", "regcred") ?? "{}");
+            assert.deepEqual(Object.keys(config.auths), ["registry.local.test"]);
+            assert.equal(config.auths["registry.local.test"].username, "demo");
+            assert.deepEqual(serviceAccountEntries(cluster, "demo"), ["regcred"]);
+            npmRun(env, "destroy", "--", stack, "--yes");
+        } finally {
+            removeStack(stack, env);
+        }
+    });
+
+    it("prod: one `up` rolls the same Secret out to two clusters, and one `destroy` takes it back", async function () {
+        const clusters = [sharedCluster(), await startCluster("second")];
+        const stack = `e2e-prod-${process.pid}`;
+        const env = userEnv(clusters, home, "e2e-prod");
+        try {
+            for (const cluster of clusters) {
+                for (const namespace of ["payments", "search", "checkout", "legacy-billing"]) {
+                    await createNamespace(cluster, namespace);
+                }
+                kubectlOk(cluster, "create", "serviceaccount", "checkout-api", "-n", "checkout");
+            }
+            copyStack("prod", stack, clusters.map((cluster) => cluster.adminContext));
+            // The README's commands for setting the password.
+            const select = run(binary("pulumi"), ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], env);
+            assert.equal(select.status, 0, select.stderr);
+            const set = run(binary("pulumi"), ["config", "set", "--secret", "--path", "registries[0].password", "--stack", stack], env, "prod-token");
+            assert.equal(set.status, 0, set.stderr);
+
+            npmRun(env, "up", "--", stack, "--yes");
+            for (const cluster of clusters) {
+                const config = JSON.parse(secretConfig(cluster, "payments", "regcred") ?? "{}");
+                assert.equal(config.auths["ghcr.io"].password, "prod-token");
+                assert.deepEqual(serviceAccountEntries(cluster, "checkout", "checkout-api"), ["regcred"]);
+                assert.deepEqual(serviceAccountEntries(cluster, "legacy-billing"), ["regcred", "default-dockercfg-8x2kq"]);
+            }
+            npmRun(env, "destroy", "--", stack, "--yes");
+            for (const cluster of clusters) {
+                assert.equal(secretConfig(cluster, "payments", "regcred"), undefined);
+            }
+        } finally {
+            removeStack(stack, env);
+            stopCluster(clusters[1]);
+        }
+    });
+});
