@@ -126,17 +126,21 @@ describe("access and failures, on a real API server", function () {
         const kubeconfig = path.join(dir, "kubeconfig");
         fs.writeFileSync(kubeconfig, fs.readFileSync(cluster.kubeconfig, "utf8").replace(cluster.server, `https://127.0.0.1:${port}`));
         const dead: Cluster = { ...cluster, name: "dead", kubeconfig };
-        await withStack(dead, "dead-cluster", async (stack) => {
-            assert.match(await stack.preview(credentials(["default"])), /\+ 5 to create/);
-            const error = await stack.upFails(credentials(["default"]));
-            assert.ok(
-                error.includes(
-                    `configured Kubernetes cluster is unreachable: unable to load schema information from the API server: ` +
-                        `Get "https://127.0.0.1:${port}/openapi/v2?timeout=32s": dial tcp 127.0.0.1:${port}: connect: connection refused`,
-                ),
-                error,
-            );
-        });
+        try {
+            await withStack(dead, "dead-cluster", async (stack) => {
+                assert.match(await stack.preview(credentials(["default"])), /\+ 5 to create/);
+                const error = await stack.upFails(credentials(["default"]));
+                assert.ok(
+                    error.includes(
+                        `configured Kubernetes cluster is unreachable: unable to load schema information from the API server: ` +
+                            `Get "https://127.0.0.1:${port}/openapi/v2?timeout=32s": dial tcp 127.0.0.1:${port}: connect: connection refused`,
+                    ),
+                    error,
+                );
+            });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 

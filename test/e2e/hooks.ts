@@ -4,6 +4,7 @@
  * the run ends. A test that needs a second cluster starts its own.
  */
 import { Cluster, startCluster, stopCluster } from "./cluster";
+import { removeScratch } from "./pulumiStack";
 
 let shared: Cluster | undefined;
 
@@ -23,6 +24,7 @@ export const mochaHooks = {
     },
     afterAll() {
         stopCluster(shared);
+        removeScratch();
     },
 };
 
@@ -30,6 +32,7 @@ export const mochaHooks = {
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
         stopCluster(shared);
+        removeScratch();
         process.exit(130);
     });
 }

@@ -16,6 +16,11 @@ import { Cluster } from "./cluster";
 const PROJECT = "regcred-e2e";
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-e2e-"));
 
+/** Removes the suite's state backend and Pulumi home; the hooks call it last. */
+export function removeScratch(): void {
+    fs.rmSync(scratch, { recursive: true, force: true });
+}
+
 /** The environment every CLI run gets: offline, with the pinned tools first on PATH. */
 export function pulumiEnv(cluster: Cluster): Record<string, string> {
     return {

@@ -56,6 +56,7 @@ function removeStack(stack: string, env: NodeJS.ProcessEnv): void {
 
 describe("the committed stacks through npm run preview|up|destroy, on local clusters", function () {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-home-"));
+    after(() => fs.rmSync(home, { recursive: true, force: true }));
 
     it("dev: previews, rolls out the user's docker login to the current context, and destroys it", async function () {
         const cluster = sharedCluster();
