@@ -18,20 +18,41 @@ export function patchKey(namespace: string, serviceAccount: string): string {
     return `${namespace}/${serviceAccount}`;
 }
 
-/** The API server rejects field managers longer than this. */
-export const MAX_FIELD_MANAGER_LENGTH = 128;
+/**
+ * The API server refuses a field manager longer than this many bytes (of
+ * UTF-8, not characters: Go's len) or holding a character that is not
+ * printable (k8s.io/apimachinery ValidateFieldManager).
+ */
+export const MAX_FIELD_MANAGER_BYTES = 128;
+
+// Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u;
+
+/** Whether the API server would take this field manager. */
+export function isFieldManager(value: unknown): boolean {
+    return typeof value === "string" && value.length > 0 && Buffer.byteLength(value) <= MAX_FIELD_MANAGER_BYTES && PRINTABLE.test(value);
+}
 
 /**
  * The default field manager: recognisable in a conflict error or in
  * `kubectl get -o yaml --show-managed-fields`, and stable for as long as the
- * project, stack and component keep their names. A name too long for the API
- * server keeps its start and ends with a hash of the whole.
+ * project, stack and component keep their names. A name the API server would
+ * refuse keeps as much of its start as fits (whole characters, unprintable
+ * ones replaced by `_`) and ends with a hash of the whole.
  */
 export function defaultFieldManager(project: string, stack: string, component: string): string {
     const name = `regcred/${project}/${stack}/${component}`;
-    if (name.length <= MAX_FIELD_MANAGER_LENGTH) {
+    if (isFieldManager(name)) {
         return name;
     }
     const hash = createHash("sha256").update(name).digest("hex").slice(0, 12);
-    return `${name.slice(0, MAX_FIELD_MANAGER_LENGTH - hash.length - 1)}-${hash}`;
+    let start = "";
+    for (const character of name) {
+        const printable = PRINTABLE.test(character) ? character : "_";
+        if (Buffer.byteLength(start + printable) > MAX_FIELD_MANAGER_BYTES - hash.length - 1) {
+            break;
+        }
+        start += printable;
+    }
+    return `${start}-${hash}`;
 }
