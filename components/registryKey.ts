@@ -1,0 +1,98 @@
+/**
+ * How the kubelet files an `auths` entry: the key it matches images against.
+ *
+ * The kubelet (k8s.io/kubernetes pkg/credentialprovider, BasicDockerKeyring.Add)
+ * puts `https://` in front of a server that has no `http://` or `https://`,
+ * parses it with Go's net/url, and keys the entry by the host, plus the path
+ * unless the path is empty, `/`, or `/v1/` or `/v2/` with nothing after it
+ * (a leading `/v1` or `/v2` is dropped from longer paths). So `ghcr.io`,
+ * `ghcr.io/` and `https://ghcr.io` are one registry to it, and two logins
+ * for them in one Secret would leave it to pick one. A server Go cannot
+ * parse is skipped with a log line nobody reads, so we refuse it instead.
+ *
+ * This follows Go's url.Parse as far as registry addresses go; the pull
+ * proof's parity test checks it against the kubelet's own code.
+ */
+
+/** The host the kubelet uses for images without a registry (`nginx`, `library/nginx`, `docker.io/...`). */
+export const DOCKER_HUB_KEY = "index.docker.io";
+
+/** A server's kubelet key, or why the kubelet would not use it. */
+export type KeyResult = { readonly key: string } | { readonly problem: string };
+
+// Characters Go's url.Parse accepts in a host name without escaping (net/url shouldEscape, encodeHost).
+const HOST_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"\u0080-\uffff]*$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function kubeletKey(server: string): KeyResult {
+    if (CONTROL.test(server)) {
+        return { problem: "contains a control character (a tab or a line break, say), so the kubelet cannot parse it and ignores the login" };
+    }
+    if (/\s/.test(server)) {
+        return { problem: "contains blanks (check for spaces around it), so the kubelet cannot parse it and ignores the login" };
+    }
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(server)?.[0];
+    if (scheme !== undefined && scheme !== "https://" && scheme !== "http://") {
+        return { problem: `starts with ${JSON.stringify(scheme)}; write the registry's host (and path), optionally after https://` };
+    }
+    const url = scheme === undefined ? `https://${server}` : server;
+    const rest = url.slice(url.indexOf("://") + 3).split("#")[0].split("?")[0];
+    const slash = rest.indexOf("/");
+    const authority = slash === -1 ? rest : rest.slice(0, slash);
+    const rawPath = slash === -1 ? "" : rest.slice(slash);
+
+    if (authority.includes("@")) {
+        return { problem: "holds a user name (user@host); give the user name in username, and only the host here" };
+    }
+    const hostProblem = checkHost(authority);
+    if (hostProblem !== undefined) {
+        return { problem: hostProblem };
+    }
+    const path = unescapePath(rawPath);
+    if (path === undefined) {
+        return { problem: "has a '%' that is not followed by two hex digits, so the kubelet cannot parse it and ignores the login" };
+    }
+    const effectivePath = path.startsWith("/v2/") || path.startsWith("/v1/") ? path.slice(3) : path;
+    return { key: effectivePath.length > 0 && effectivePath !== "/" ? authority + effectivePath : authority };
+}
+
+function checkHost(host: string): string | undefined {
+    // host:port, or an IPv6 literal [::1]:5000, in which Go checks only the brackets and the port.
+    let hostname = host;
+    let port = "";
+    if (host.startsWith("[")) {
+        const close = host.indexOf("]");
+        if (close === -1) {
+            return "has a '[' with no ']'; write an IPv6 address as [address]:port";
+        }
+        [hostname, port] = [host.slice(0, close + 1), host.slice(close + 1)];
+    } else if (host.includes(":")) {
+        [hostname, port] = [host.slice(0, host.lastIndexOf(":")), host.slice(host.lastIndexOf(":"))];
+    }
+    if (hostname === "") {
+        return "has no host name";
+    }
+    if (!host.startsWith("[") && hostname.includes(":")) {
+        return `has an invalid port ${JSON.stringify(host.slice(host.indexOf(":") + 1))}; write host:port with a number`;
+    }
+    if (port !== "" && !/^:\d*$/.test(port)) {
+        return `has an invalid port ${JSON.stringify(port.slice(1))}; write host:port with a number`;
+    }
+    if (!HOST_CHARS.test(hostname)) {
+        return "has characters that are not allowed in a host name, so the kubelet cannot parse it and ignores the login";
+    }
+    return undefined;
+}
+
+/** Go's path unescaping: `%XX` becomes the byte; a `%` without two hex digits is an error. */
+function unescapePath(path: string): string | undefined {
+    if (/%(?![0-9A-Fa-f]{2})/.test(path)) {
+        return undefined;
+    }
+    try {
+        return decodeURIComponent(path);
+    } catch {
+        // Escapes that are not UTF-8: Go keeps the bytes; the key only needs to be stable.
+        return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    }
+}
