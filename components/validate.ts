@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RegistryCredentialsArgs, RegistryLogin } from "./args";
+import { closest } from "./closest";
 import { DOCKER_HUB_SERVER } from "./dockerConfig";
-import { MAX_FIELD_MANAGER_LENGTH } from "./names";
+import { MAX_FIELD_MANAGER_BYTES, isFieldManager } from "./names";
+import { kubeletKey } from "./registryKey";
 
 /** One thing wrong with the arguments: where, and why. */
 export interface Problem {
@@ -29,6 +31,14 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const LABEL_RULE = "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
 const SUBDOMAIN_RULE = "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters";
 
+// The settings each object takes, for "did you mean" on a misspelt one: a
+// JavaScript caller's typo would otherwise be dropped without a word.
+const ARG_KEYS = ["registries", "dockerConfigJson", "namespaces", "serviceAccounts", "secretName", "keepImagePullSecrets", "takeOwnership", "fieldManager"];
+const NAMESPACE_KEYS = ["name", "serviceAccounts", "keepImagePullSecrets", "takeOwnership"];
+const LOGIN_KEYS = ["server", "username", "password", "email"];
+
+type Report = (path: string, reason: string) => void;
+
 /**
  * Checks everything that is known when the component is declared and
  * returns every problem, so that one run reports them all. Exported for
@@ -36,39 +46,75 @@ const SUBDOMAIN_RULE = "a DNS-1123 subdomain: lowercase letters, digits, '-' and
  */
 export function validateArgs(componentName: string, args: RegistryCredentialsArgs): Problem[] {
     const problems: Problem[] = [];
-    const report = (propertyPath: string, reason: string) => problems.push({ propertyPath, reason });
+    const report: Report = (propertyPath, reason) => problems.push({ propertyPath, reason });
+    if (!isPlainObject(args)) {
+        report("args", `must be an object with registries (or dockerConfigJson) and namespaces, not ${describe(args)}`);
+        return problems;
+    }
+    checkKeys(args, "", ARG_KEYS, report);
 
     const secretName = args.secretName ?? componentName;
     const secretPath = args.secretName === undefined ? "secretName (defaults to the component's name)" : "secretName";
     if (!isDnsSubdomain(secretName)) {
-        report(secretPath, `${show(secretName)} is not a valid Secret name: it must be ${SUBDOMAIN_RULE}`);
+        report(secretPath, typeof secretName === "string" ? `${show(secretName)} is not a valid Secret name: it must be ${SUBDOMAIN_RULE}` : `must be a string, not ${describe(secretName)}`);
     }
 
     checkCredentialSource(args, report);
-    if (args.registries !== undefined) {
+    if (Array.isArray(args.registries)) {
         problems.push(...loginProblems(args.registries.map(knownValues)));
     }
-    if (typeof args.dockerConfigJson === "string") {
+    if (args.dockerConfigJson !== undefined && known(args.dockerConfigJson) !== DEFERRED) {
         problems.push(...dockerConfigProblems(args.dockerConfigJson));
     }
 
     checkNamespaces(args.namespaces, report);
-    checkNames(args.serviceAccounts, "serviceAccounts", "service account", report);
+    checkNames(args.serviceAccounts, "serviceAccounts", report);
     checkKeptEntries(args.keepImagePullSecrets, "keepImagePullSecrets", secretName, report);
+    checkBoolean(args.takeOwnership, "takeOwnership", report);
     if (args.fieldManager !== undefined && !isFieldManager(args.fieldManager)) {
-        report("fieldManager", `${show(args.fieldManager)} is not a valid field manager: it must be 1 to ${MAX_FIELD_MANAGER_LENGTH} printable ASCII characters`);
+        report(
+            "fieldManager",
+            typeof args.fieldManager === "string"
+                ? `${show(args.fieldManager)} is not a valid field manager: it must be 1 to ${MAX_FIELD_MANAGER_BYTES} bytes of printable characters`
+                : `must be a string, not ${describe(args.fieldManager)}`,
+        );
     }
-    (args.namespaces ?? []).forEach((target, i) => {
-        if (typeof target === "object" && target !== null) {
+    (Array.isArray(args.namespaces) ? args.namespaces : []).forEach((target, i) => {
+        if (isPlainObject(target)) {
             const path = `namespaces[${i}]`;
-            checkNames(target.serviceAccounts, `${path}.serviceAccounts`, "service account", report);
+            checkKeys(target, path, NAMESPACE_KEYS, report);
+            checkNames(target.serviceAccounts, `${path}.serviceAccounts`, report);
             checkKeptEntries(target.keepImagePullSecrets, `${path}.keepImagePullSecrets`, secretName, report);
+            checkBoolean(target.takeOwnership, `${path}.takeOwnership`, report);
         }
     });
     return problems;
 }
 
-function checkCredentialSource(args: RegistryCredentialsArgs, report: (path: string, reason: string) => void) {
+/** Settings an object does not take, with the one probably meant. */
+function checkKeys(object: object, path: string, known: readonly string[], report: Report) {
+    for (const key of Object.keys(object)) {
+        if (!known.includes(key) && (object as Record<string, unknown>)[key] !== undefined) {
+            const suggestion = closest(key, known);
+            report(
+                path === "" ? key : `${path}.${key}`,
+                suggestion === undefined ? `is not a setting here; the settings are ${known.join(", ")}` : `is not a setting here; did you mean "${suggestion}"?`,
+            );
+        }
+    }
+}
+
+/**
+ * A flag that is not a boolean is refused rather than read as truthy: the
+ * string "false" would otherwise force the patch and take the whole list.
+ */
+function checkBoolean(value: unknown, path: string, report: Report) {
+    if (value !== undefined && typeof value !== "boolean") {
+        report(path, `must be true or false, not ${describe(value)}`);
+    }
+}
+
+function checkCredentialSource(args: RegistryCredentialsArgs, report: Report) {
     const hasRegistries = args.registries !== undefined;
     const hasConfig = args.dockerConfigJson !== undefined;
     if (hasRegistries === hasConfig) {
@@ -78,23 +124,43 @@ function checkCredentialSource(args: RegistryCredentialsArgs, report: (path: str
                 ? "give either registries or dockerConfigJson, not both"
                 : "give the credentials: either registries (server, username, password) or dockerConfigJson (the contents of a docker config.json)",
         );
-    } else if (hasRegistries && (!Array.isArray(args.registries) || args.registries.length === 0)) {
+    } else if (hasRegistries && !Array.isArray(args.registries)) {
+        report("registries", `must be a list of registry logins ({ server, username, password }), not ${kindOf(args.registries)}`);
+    } else if (hasRegistries && args.registries!.length === 0) {
         report("registries", "must list at least one registry login");
     }
 }
 
-function checkNamespaces(namespaces: RegistryCredentialsArgs["namespaces"], report: (path: string, reason: string) => void) {
-    if (!Array.isArray(namespaces) || namespaces.length === 0) {
+function checkNamespaces(namespaces: unknown, report: Report) {
+    if (namespaces === undefined) {
+        report("namespaces", "is required: list the namespaces to put the pull secret in");
+        return;
+    }
+    if (!Array.isArray(namespaces)) {
+        report("namespaces", `must be a list of namespaces, not ${describe(namespaces)}${typeof namespaces === "string" ? `; for one namespace, write [${show(namespaces)}]` : ""}`);
+        return;
+    }
+    if (namespaces.length === 0) {
         report("namespaces", "must list at least one namespace");
         return;
     }
     const seen = new Map<string, number>();
-    namespaces.forEach((target, i) => {
-        const isObject = typeof target === "object" && target !== null;
-        const name: unknown = isObject ? target.name : target;
-        const path = isObject ? `namespaces[${i}].name` : `namespaces[${i}]`;
+    namespaces.forEach((target: unknown, i) => {
+        let name: unknown = target;
+        let path = `namespaces[${i}]`;
+        if (isPlainObject(target)) {
+            name = target.name;
+            path = `namespaces[${i}].name`;
+            if (name === undefined) {
+                report(path, 'is required: a namespace given as an object needs its name, as { name: "team-a", serviceAccounts: ["default"] }');
+                return;
+            }
+        } else if (typeof target !== "string") {
+            report(path, `must be a namespace name or an object { name, serviceAccounts?, keepImagePullSecrets?, takeOwnership? }, not ${describe(target)}`);
+            return;
+        }
         if (!isDnsLabel(name)) {
-            report(path, `${show(name)} is not a valid namespace name: it must be ${LABEL_RULE}`);
+            report(path, typeof name === "string" ? `${show(name)} is not a valid namespace name: it must be ${LABEL_RULE}` : `must be a string, not ${describe(name)}`);
             return;
         }
         const first = seen.get(name);
@@ -105,41 +171,42 @@ function checkNamespaces(namespaces: RegistryCredentialsArgs["namespaces"], repo
     });
 }
 
-function checkNames(names: unknown, path: string, what: string, report: (path: string, reason: string) => void) {
+/** Service-account names: Kubernetes checks them as DNS-1123 subdomains, so dots are allowed. */
+function checkNames(names: unknown, path: string, report: Report) {
     if (names === undefined) {
         return;
     }
     if (!Array.isArray(names)) {
-        report(path, `must be a list of ${what} names, not ${show(names)}`);
+        report(path, `must be a list of service account names, not ${describe(names)}`);
         return;
     }
     const seen = new Map<string, number>();
     names.forEach((name: unknown, i) => {
-        if (!isDnsLabel(name)) {
-            report(`${path}[${i}]`, `${show(name)} is not a valid ${what} name: it must be ${LABEL_RULE}`);
+        if (!isDnsSubdomain(name)) {
+            report(`${path}[${i}]`, typeof name === "string" ? `${show(name)} is not a valid service account name: it must be ${SUBDOMAIN_RULE}` : `must be a string, not ${describe(name)}`);
             return;
         }
         const first = seen.get(name);
         if (first !== undefined) {
-            report(`${path}[${i}]`, `${what} ${show(name)} is listed twice (also at ${path}[${first}])`);
+            report(`${path}[${i}]`, `service account ${show(name)} is listed twice (also at ${path}[${first}])`);
         }
         seen.set(name, first ?? i);
     });
 }
 
-function checkKeptEntries(names: unknown, path: string, secretName: string, report: (path: string, reason: string) => void) {
+function checkKeptEntries(names: unknown, path: string, secretName: string, report: Report) {
     if (names === undefined) {
         return;
     }
     if (!Array.isArray(names)) {
-        report(path, `must be a list of Secret names, not ${show(names)}`);
+        report(path, `must be a list of Secret names, not ${describe(names)}`);
         return;
     }
     const seen = new Map<string, number>();
     names.forEach((name: unknown, i) => {
         const entryPath = `${path}[${i}]`;
         if (!isDnsSubdomain(name)) {
-            report(entryPath, `${show(name)} is not a valid Secret name: it must be ${SUBDOMAIN_RULE}`);
+            report(entryPath, typeof name === "string" ? `${show(name)} is not a valid Secret name: it must be ${SUBDOMAIN_RULE}` : `must be a string, not ${describe(name)}`);
         } else if (name === secretName) {
             report(entryPath, `${show(name)} is this component's own secret, which is always added; list only other entries`);
         } else if (seen.has(name)) {
@@ -157,41 +224,62 @@ function checkKeptEntries(names: unknown, path: string, secretName: string, repo
  */
 export function loginProblems(logins: readonly LoginValues[]): Problem[] {
     const problems: Problem[] = [];
+    // Servers by the key the kubelet files them under, so that two spellings of one registry are caught.
     const seen = new Map<string, number>();
     logins.forEach((login, i) => {
         const path = `registries[${i}]`;
         const report = (field: string, reason: string) => problems.push({ propertyPath: `${path}.${field}`, reason });
-        if (typeof login !== "object" || login === null) {
-            problems.push({ propertyPath: path, reason: "must be an object with username and password" });
+        if (!isPlainObject(login)) {
+            problems.push({ propertyPath: path, reason: `must be an object { server?, username, password, email? }, not ${kindOf(login)}` });
             return;
         }
+        checkKeys(login, path, LOGIN_KEYS, (propertyPath, reason) => problems.push({ propertyPath, reason }));
         const { server, username, password, email } = login;
 
         if (server !== DEFERRED) {
-            if (server !== undefined && !isNonBlankString(server)) {
-                report("server", `${show(server)} is not a registry address; leave server out for Docker Hub (${DOCKER_HUB_SERVER})`);
+            if (server !== undefined && typeof server !== "string") {
+                report("server", `must be a string, not ${describe(server)}`);
+            } else if (server !== undefined && server.trim() === "") {
+                report("server", `is empty; leave server out for Docker Hub (${DOCKER_HUB_SERVER})`);
             } else {
-                const key = server ?? DOCKER_HUB_SERVER;
-                const first = seen.get(key);
-                if (first !== undefined) {
-                    const shown = key === DOCKER_HUB_SERVER ? `${show(key)} (Docker Hub)` : show(key);
-                    report("server", `registry ${shown} is listed twice (also at registries[${first}]); one secret holds one login per registry`);
+                const result = kubeletKey(server ?? DOCKER_HUB_SERVER);
+                if ("problem" in result) {
+                    report("server", `${show(server)} ${result.problem}`);
+                } else if (result.key === DOCKER_HUB_DOWNLOAD_HOST || result.key.startsWith(`${DOCKER_HUB_DOWNLOAD_HOST}/`)) {
+                    report("server", `${show(server)} is the host Docker Hub serves images from, but the kubelet never matches it to a Docker Hub image; leave server out for Docker Hub (${DOCKER_HUB_SERVER})`);
+                } else {
+                    const first = seen.get(result.key);
+                    if (first !== undefined) {
+                        const which = server === undefined ? "Docker Hub (server left out)" : show(server);
+                        report("server", `${which} is the same registry to the kubelet as registries[${first}] (both are filed under ${show(result.key)}); one secret holds one login per registry`);
+                    }
+                    seen.set(result.key, first ?? i);
                 }
-                seen.set(key, first ?? i);
             }
         }
+        // Never shown: a pasted "user:token" would show the token, and a username passed as a secret is a secret.
         if (username !== DEFERRED) {
-            if (!isNonBlankString(username)) {
-                report("username", `must not be empty (got ${show(username)})`);
+            if (username === undefined) {
+                report("username", "is required");
+            } else if (typeof username !== "string") {
+                report("username", `must be a string, not ${kindOf(username)}`);
+            } else if (username.trim() === "") {
+                report("username", "must not be empty");
             } else if (username.includes(":")) {
-                report("username", `${show(username)} contains ':', but the kubelet splits the auth token at its first ':', so the registry would see a different user name`);
+                report("username", "contains ':', but the kubelet splits the auth token at its first ':', so the registry would see a different user name (if you pasted user:token, put the token in password)");
             }
         }
-        if (password !== DEFERRED && (typeof password !== "string" || password.length === 0)) {
-            report("password", typeof password === "string" || password === undefined ? "must not be empty" : "must be a string");
+        if (password !== DEFERRED) {
+            if (password === undefined) {
+                report("password", "is required");
+            } else if (typeof password !== "string") {
+                report("password", `must be a string, not ${kindOf(password)}`);
+            } else if (password.length === 0) {
+                report("password", "must not be empty");
+            }
         }
         if (email !== DEFERRED && email !== undefined && typeof email !== "string") {
-            report("email", `must be a string (got ${show(email)})`);
+            report("email", `must be a string, not ${kindOf(email)}`);
         }
     });
     return problems;
@@ -199,26 +287,23 @@ export function loginProblems(logins: readonly LoginValues[]): Problem[] {
 
 /** What a login's values are now: plain values as they are, Outputs and Promises deferred. */
 export function knownValues(login: RegistryLogin): LoginValues {
-    if (typeof login !== "object" || login === null) {
+    if (!isPlainObject(login)) {
         return login; // loginProblems reports it
     }
-    return {
-        server: known(login.server),
-        username: known(login.username),
-        password: known(login.password),
-        email: known(login.email),
-    };
+    return Object.fromEntries(Object.entries(login).map(([key, value]) => [key, known(value)]));
 }
 
-function known(value: pulumi.Input<string> | undefined): Checkable {
+function known(value: unknown): Checkable {
     return pulumi.Output.isInstance(value) || value instanceof Promise ? DEFERRED : value;
 }
 
+/** Docker Hub's download host: a key for it never matches an image, whose default host is index.docker.io. */
+const DOCKER_HUB_DOWNLOAD_HOST = "registry-1.docker.io";
+
 const NO_INLINE_CREDENTIALS =
-    "the kubelet reads only inline credentials (auth, or username and password). " +
-    "To get a config that holds them, log in with a fresh docker config, which has no credential store: " +
-    "DOCKER_CONFIG=$(mktemp -d) docker login <registry>, then use $DOCKER_CONFIG/config.json; " +
-    "or pass registries instead of dockerConfigJson";
+    "the kubelet reads only inline credentials (auth, or username and password) from each auths entry. " +
+    "Pass registries (server, username, password) instead, or a config whose entries hold them: " +
+    "docker login writes them into the file only where no credential store is set up (Docker Desktop sets one up)";
 
 /**
  * Checks the contents of a docker config.json. Messages name the registry
@@ -252,12 +337,12 @@ export function dockerConfigProblems(text: unknown): Problem[] {
         return problem("dockerConfigJson.auths", `is empty${store ? `: the credentials are in ${store}` : ""}; ${NO_INLINE_CREDENTIALS}`);
     }
     const store = credentialStore(config);
-    return servers.flatMap((server) => {
+    const problems = servers.flatMap((server) => {
         const reason = entryProblem(auths[server]);
-        return reason === undefined
-            ? []
-            : problem(`dockerConfigJson.auths[${JSON.stringify(server)}]`, store ? `${reason}: the credentials are in ${store}; ${NO_INLINE_CREDENTIALS}` : `${reason}; ${NO_INLINE_CREDENTIALS}`);
+        return reason === undefined ? [] : problem(`dockerConfigJson.auths[${JSON.stringify(server)}]`, store ? `${reason}: the credentials are in ${store}` : reason);
     });
+    // The way out is the same for every entry: say it once.
+    return problems.length === 0 ? [] : [...problems, ...problem("dockerConfigJson", NO_INLINE_CREDENTIALS)];
 }
 
 function entryProblem(entry: unknown): string | undefined {
@@ -265,6 +350,10 @@ function entryProblem(entry: unknown): string | undefined {
         return "is not an object";
     }
     if (isNonBlankString(entry.auth)) {
+        // The kubelet decodes strictly (Go's base64.StdEncoding): no blanks, padding required.
+        if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(entry.auth)) {
+            return `has an "auth" that is not strict base64 (check for blanks or line breaks around it), so the kubelet cannot decode it`;
+        }
         const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
         const colon = decoded.indexOf(":");
         return colon > 0 && colon < decoded.length - 1 ? undefined : `has an "auth" that is not the base64 of "username:password"`;
@@ -273,7 +362,10 @@ function entryProblem(entry: unknown): string | undefined {
         return undefined;
     }
     if (entry.identitytoken !== undefined || entry.registrytoken !== undefined) {
-        return "holds only an identity or registry token, which the kubelet ignores";
+        return (
+            "holds an identity or registry token (as `az acr login` or a credential helper writes), which the docker client trades for an access token " +
+            "and the kubelet cannot use; give a username and password instead, such as a registry token or a service principal's (for Azure: az acr token create)"
+        );
     }
     return "holds no credentials";
 }
@@ -309,16 +401,25 @@ function isDnsSubdomain(value: unknown): value is string {
     return typeof value === "string" && value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
 }
 
-function isFieldManager(value: unknown): boolean {
-    return typeof value === "string" && value.length > 0 && value.length <= MAX_FIELD_MANAGER_LENGTH && /^[\x20-\x7e]+$/.test(value);
-}
-
 function isNonBlankString(value: unknown): value is string {
     return typeof value === "string" && value.trim().length > 0;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** What kind of value it is, for values that may be credentials. */
+function kindOf(value: unknown): string {
+    return Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value === "object" ? "map" : typeof value}`;
+}
+
+/** A value that is not a credential as it appears in a message, with its kind when that is the problem. */
+function describe(value: unknown): string {
+    if (typeof value === "string") {
+        return `${show(value)} (a string)`;
+    }
+    return Array.isArray(value) || isPlainObject(value) ? kindOf(value) : show(value);
 }
 
 /** A value as it appears in a message: quoted, so that blanks and odd characters show. */
