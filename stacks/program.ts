@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { RegistryCredentials } from "../components";
 import { Cluster, ConfigSource, DockerConfigFile, resolveStack } from "./stackConfig";
-import { PROJECT_DIR, offlinePlaceholder } from "./stackFiles";
+import { PROJECT_DIR, offlinePlaceholder, readStackFile } from "./stackFiles";
 
 /** How the program runs. */
 export interface ProgramOptions {
@@ -43,12 +43,18 @@ export function configFromRuntime(): ConfigSource {
     // which its type declarations leave out.
     const values = pulumi.runtime.allConfig();
     const isSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
-    return {
-        project: pulumi.getProject(),
-        stack: pulumi.getStack(),
-        values,
-        secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
-    };
+    const [project, stack] = [pulumi.getProject(), pulumi.getStack()];
+    return { project, stack, values, secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))), stackFile: securePathsOf(project, stack) };
+}
+
+/** Which values the stack's file holds, and which of them are secure; undefined without a stack file. */
+function securePathsOf(project: string, stack: string): ConfigSource["stackFile"] {
+    try {
+        const file = readStackFile(project, stack);
+        return { keys: new Set(Object.keys(file.values)), securePaths: new Set(file.securePaths) };
+    } catch {
+        return undefined;
+    }
 }
 
 /** The stack's outputs: per cluster, the Secret's name, its namespaces and the patched service accounts. */

@@ -40,6 +40,12 @@ export interface ConfigSource {
     readonly values: Readonly<Record<string, string>>;
     /** The keys whose value is (or contains) a secret; undefined when the CLI did not say. */
     readonly secretKeys?: ReadonlySet<string>;
+    /**
+     * Where the stack file holds each secure value (`registries[0].password`).
+     * The CLI only says that a key holds some secret, which would let a
+     * plain-text password pass beside a secure one.
+     */
+    readonly stackFile?: { readonly keys: ReadonlySet<string>; readonly securePaths: ReadonlySet<string> };
 }
 
 /** What reading a docker config file gave: its text, or why there is none. */
@@ -214,7 +220,10 @@ function checkRegistries(value: unknown, source: ConfigSource, report: (key: str
         report("registries", `must be a list of registry logins (server, username, password), not ${kindOf(value)}`);
         return undefined;
     }
-    const passwordIsSecret = source.secretKeys === undefined || source.secretKeys.has(`${source.project}:registries`);
+    // Per entry where the stack file says which values are secure; else as the CLI says, per key.
+    const keyIsSecret = source.secretKeys === undefined || source.secretKeys.has(`${source.project}:registries`);
+    const file = source.stackFile?.keys.has(`${source.project}:registries`) ? source.stackFile : undefined;
+    const passwordIsSecret = (i: number) => (file ? file.securePaths.has(`registries[${i}].password`) : keyIsSecret);
     value.forEach((entry, i) => {
         if (!isPlainObject(entry)) {
             return; // the component reports it
@@ -223,7 +232,7 @@ function checkRegistries(value: unknown, source: ConfigSource, report: (key: str
         const setIt = `pulumi config set --secret --path 'registries[${i}].password' --stack ${source.stack}`;
         if (entry.password === undefined || entry.password === "") {
             report(`registries[${i}].password`, `is not set. Set it, encrypted, with: ${setIt}   (it prompts for the value; or pipe it in on stdin)`);
-        } else if (!passwordIsSecret) {
+        } else if (!passwordIsSecret(i)) {
             // Never quote it: it is a credential.
             report(`registries[${i}].password`, `is stored in plain text in stacks/Pulumi.${source.stack}.yaml. Delete it from the file (and from git history if it was committed), rotate it, then set it encrypted with: ${setIt}`);
         }

@@ -130,6 +130,30 @@ describe("stack config", () => {
         assert.ok(!error.message.includes(PASSWORD));
     });
 
+    it("refuses values of the wrong type in the stack file, as the component does: a quoted \"false\" never forces", () => {
+        const error = configError(
+            source({ namespaces: JSON.stringify([{ name: "payments", takeOwnership: "false" }]), registries: GOOD_REGISTRIES, serviceAccounts: "default", takeOwnership: "no" }),
+        );
+        assert.match(reasonAt(error, "namespaces[0].takeOwnership"), /must be true or false, not "false" \(a string\)/);
+        assert.match(reasonAt(error, "serviceAccounts"), /must be a list of service account names/);
+        assert.match(reasonAt(error, "takeOwnership"), /must be true or false/);
+    });
+
+    it("refuses a plain-text password beside a secure one: each password must be secure on its own", () => {
+        const registries = JSON.stringify([
+            { server: "ghcr.io", username: "bot", password: "decrypted-secure-value" },
+            { server: "harbor.example.com", username: "robot", password: PASSWORD },
+        ]);
+        const config = source({ namespaces: '["payments"]', registries });
+        const stackFile = { keys: new Set([`${PROJECT}:registries`]), securePaths: new Set(["registries[0].password"]) };
+        const error = configError({ ...config, stackFile });
+        assert.deepEqual(error.problems.map((p) => p.propertyPath), [`${PROJECT}:registries[1].password`]);
+        assert.match(reasonAt(error, "registries[1].password"), /is stored in plain text/);
+        assert.ok(!error.message.includes(PASSWORD));
+        // Both secure: accepted.
+        assert.doesNotThrow(() => resolveStack({ ...config, stackFile: { ...stackFile, securePaths: new Set(["registries[0].password", "registries[1].password"]) } }, () => ({ text: "" })));
+    });
+
     it("never puts a password or a docker config into a message", () => {
         const auth = Buffer.from(`bot:${PASSWORD}`).toString("base64");
         const errors = [
