@@ -11,6 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { RegistryCredentials } from "../components";
+import { RunHelper, resolveCredentialHelpers, runHelper } from "./dockerCredentials";
 import { Cluster, ConfigSource, DockerConfigFile, resolveStack } from "./stackConfig";
 import { PROJECT_DIR, offlinePlaceholder, readStackFile } from "./stackFiles";
 
@@ -94,6 +95,15 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
     });
 }
 
+/** Stands in for credential helpers during render, which never reads credentials it would have to hide. */
+function placeholderHelper(file: string, options: ProgramOptions): RunHelper {
+    return (name, action, server) => {
+        options.warn?.(`${file} keeps the login for ${server || "its registries"} in docker-credential-${name}, which render does not ask: it shows a placeholder. \`npm run up\` asks it.`);
+        const placeholder = offlinePlaceholder(`the login in docker-credential-${name}`);
+        return { status: 0, stderr: "", stdout: action === "list" ? "{}" : JSON.stringify({ ServerURL: server, Username: placeholder, Secret: placeholder }) };
+    };
+}
+
 /**
  * The provider reads KUBECONFIG as one file (or one document), where kubectl
  * takes a list of files: `KUBECONFIG=eu.yaml:us.yaml` fails in the provider
@@ -126,7 +136,13 @@ export function kubeconfigFileFor(context: string | undefined, kubeconfig = proc
 export function readDockerConfig(file: string, stack: string, options: ProgramOptions): DockerConfigFile {
     const resolved = file === "~" || file.startsWith("~/") ? path.join(os.homedir(), file.slice(1)) : path.resolve(PROJECT_DIR, file);
     try {
-        return { text: fs.readFileSync(resolved, "utf8") };
+        const text = fs.readFileSync(resolved, "utf8");
+        // Offline, the helpers are not asked: render shows placeholders where their logins would go.
+        const inline = resolveCredentialHelpers(text, options.offline ? placeholderHelper(file, options) : runHelper);
+        if (inline === undefined) {
+            return { text };
+        }
+        return "problem" in inline ? { missing: `${file} (${resolved}): ${inline.problem}` } : { text: inline.text };
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT" && options.offline) {
