@@ -9,9 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
 import { RegistryCredentials } from "../components";
 import { RunHelper, resolveCredentialHelpers, runHelper } from "./dockerCredentials";
+import { kubeconfigFileFor } from "./kubeconfig";
 import { Cluster, ConfigSource, DockerConfigFile, resolveStack } from "./stackConfig";
 import { PROJECT_DIR, offlinePlaceholder, readStackFile } from "./stackFiles";
 
@@ -102,30 +102,6 @@ function placeholderHelper(file: string, options: ProgramOptions): RunHelper {
         const placeholder = offlinePlaceholder(`the login in docker-credential-${name}`);
         return { status: 0, stderr: "", stdout: action === "list" ? "{}" : JSON.stringify({ ServerURL: server, Username: placeholder, Secret: placeholder }) };
     };
-}
-
-/**
- * The provider reads KUBECONFIG as one file (or one document), where kubectl
- * takes a list of files: `KUBECONFIG=eu.yaml:us.yaml` fails in the provider
- * with a JSON parse error. So when KUBECONFIG lists several files, give each
- * provider the file that defines its context. With one file, or none that
- * defines it, leave the provider to its defaults.
- */
-export function kubeconfigFileFor(context: string | undefined, kubeconfig = process.env.KUBECONFIG): string | undefined {
-    const files = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
-    if (files.length < 2) {
-        return undefined;
-    }
-    const defines = (file: string): boolean => {
-        try {
-            const config = YAML.parse(fs.readFileSync(file, "utf8"));
-            const wanted = context ?? config?.["current-context"];
-            return (config?.contexts ?? []).some((entry: { name?: string }) => entry?.name === wanted);
-        } catch {
-            return false;
-        }
-    };
-    return files.find(defines);
 }
 
 /**

@@ -10,6 +10,7 @@
  * error, as `pulumi up` would show it, and exit code 1.
  */
 import * as YAML from "yaml";
+import { currentContext, kubeconfigFiles } from "./kubeconfig";
 import { StackFileConfig, projectName, readStackFile } from "./stackFiles";
 
 // Types only: program.ts and mockRuntime.ts load @pulumi/pulumi, which reads
@@ -67,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const byUrn = new Map(runtime.registrations.map((registration) => [registration.urn, registration]));
     const documents: YAML.Document[] = [];
     for (const { cluster, credentials } of clusters) {
-        const where = cluster.context === undefined ? "the current kubeconfig context" : `kubeconfig context ${JSON.stringify(cluster.context)}`;
+        const where = cluster.context === undefined ? describeCurrentContext() : `kubeconfig context ${JSON.stringify(cluster.context)}`;
         for (const [namespace, secret] of Object.entries(credentials.secrets)) {
             documents.push(manifest(byUrn.get(await engine.valueOf(secret.urn))!, [`cluster: ${where}`], engine, options));
             const patches = Object.entries(credentials.serviceAccountPatches).filter(([key]) => key.startsWith(`${namespace}/`));
@@ -148,6 +149,18 @@ function redacted(value: unknown): unknown {
 function conventionalOrder(inputs: Record<string, unknown>): Record<string, unknown> {
     const { apiVersion, kind, metadata, type, ...rest } = inputs;
     return { apiVersion, kind, metadata, ...(type === undefined ? {} : { type }), ...rest };
+}
+
+/**
+ * "The current context" names a different cluster on every machine: say which
+ * one this machine's kubeconfig resolves to, so that nobody rolls dev's config
+ * out to prod because prod was current.
+ */
+function describeCurrentContext(): string {
+    const current = currentContext();
+    return current === undefined
+        ? `the current kubeconfig context, which is not set here (${kubeconfigFiles().join(", ")} name none)`
+        : `the current kubeconfig context, here ${JSON.stringify(current.context)} (from ${current.file})`;
 }
 
 /** clusters × namespaces, and the service accounts patched in each. */

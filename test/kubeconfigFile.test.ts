@@ -2,12 +2,11 @@
  * The stacks' providers and a KUBECONFIG that lists several files, as kubectl
  * allows and the provider does not.
  */
-import "./mocks";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadStackProgram } from "./mocks";
+import { currentContext, kubeconfigFileFor, kubeconfigFiles } from "../stacks/kubeconfig";
 
 function kubeconfigFile(dir: string, name: string, contexts: string[], current?: string): string {
     const file = path.join(dir, name);
@@ -16,28 +15,32 @@ function kubeconfigFile(dir: string, name: string, contexts: string[], current?:
     return file;
 }
 
-describe("a KUBECONFIG listing several files", () => {
+describe("the kubeconfig as kubectl reads it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfigs-"));
     const eu = kubeconfigFile(dir, "eu.yaml", ["prod-eu-west-1"], "prod-eu-west-1");
     const us = kubeconfigFile(dir, "us.yaml", ["prod-us-east-1", "staging"]);
     const list = [path.join(dir, "missing.yaml"), eu, us].join(path.delimiter);
 
-    it("gives each provider the file that defines its context", async () => {
-        const { kubeconfigFileFor } = await loadStackProgram();
+    it("gives each provider the file that defines its context", () => {
         assert.equal(kubeconfigFileFor("prod-eu-west-1", list), eu);
         assert.equal(kubeconfigFileFor("staging", list), us);
     });
 
-    it("gives the current context's file when no context is named", async () => {
-        const { kubeconfigFileFor } = await loadStackProgram();
+    it("gives the current context's file when no context is named", () => {
         assert.equal(kubeconfigFileFor(undefined, list), eu);
     });
 
-    it("leaves the provider to its defaults with one file, none, or no file that defines the context", async () => {
-        const { kubeconfigFileFor } = await loadStackProgram();
+    it("leaves the provider to its defaults with one file, none, or no file that defines the context", () => {
         assert.equal(kubeconfigFileFor("prod-eu-west-1", eu), undefined);
         assert.equal(kubeconfigFileFor("prod-eu-west-1", ""), undefined);
         assert.equal(kubeconfigFileFor("prod-eu-west-1", undefined), undefined);
         assert.equal(kubeconfigFileFor("elsewhere", list), undefined);
+    });
+
+    it("finds the current context where kubectl does: the first file that sets one", () => {
+        assert.deepEqual(currentContext(list), { context: "prod-eu-west-1", file: eu });
+        assert.deepEqual(currentContext([us, eu].join(path.delimiter)), { context: "prod-eu-west-1", file: eu });
+        assert.equal(currentContext(us), undefined);
+        assert.deepEqual(kubeconfigFiles(""), [path.join(os.homedir(), ".kube", "config")]);
     });
 });

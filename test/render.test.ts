@@ -23,11 +23,11 @@ function home(dockerConfig?: string): string {
 }
 
 /** Runs a command of this repository in its own process, as `npm run <script> -- <args>` would. */
-function run(script: "render" | "deploy", args: string[], homeDir = home()): SpawnSyncReturns<string> {
+function run(script: "render" | "deploy", args: string[], homeDir = home(), env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
     return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", `stacks/${script}.ts`, ...args], {
         cwd: PROJECT_DIR,
         encoding: "utf8",
-        env: { ...process.env, HOME: homeDir, PATH: process.env.PATH },
+        env: { ...process.env, HOME: homeDir, PATH: process.env.PATH, KUBECONFIG: "", ...env },
     });
 }
 
@@ -86,6 +86,29 @@ describe("npm run render", () => {
     }
 
     describe("the dev stack", () => {
+        it("names the context that \"the current context\" resolves to on this machine", () => {
+            const withLogin = home(DOCKER_CONFIG);
+            const kubeconfig = path.join(withLogin, "kubeconfig");
+            fs.writeFileSync(kubeconfig, YAML.stringify({ apiVersion: "v1", kind: "Config", "current-context": "prod-eu-west-1", contexts: [{ name: "prod-eu-west-1" }] }));
+            const result = run("render", ["dev"], withLogin, { KUBECONFIG: kubeconfig });
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stdout, new RegExp(`^# cluster: the current kubeconfig context, here "prod-eu-west-1" \\(from ${kubeconfig}\\)$`, "m"));
+
+            const none = run("render", ["dev"], withLogin);
+            assert.match(none.stdout, /^# cluster: the current kubeconfig context, which is not set here \(.*\.kube\/config name none\)$/m);
+        });
+
+        it("writes a file that YAML readers take with the README's command, `npm run -s render -- dev > out.yaml`", () => {
+            const withLogin = home(DOCKER_CONFIG);
+            const viaNpm = spawnSync("npm", ["run", "-s", "render", "--", "dev"], { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, HOME: withLogin, KUBECONFIG: "" } });
+            assert.equal(viaNpm.status, 0, viaNpm.stderr);
+            assert.ok(viaNpm.stdout.startsWith("---\n# Rendered offline"), viaNpm.stdout.slice(0, 200));
+            const parsed = YAML.parseAllDocuments(viaNpm.stdout);
+            assert.ok(parsed.every((document) => document.errors.length === 0));
+            assert.equal(parsed.length, documents(run("render", ["dev"], withLogin).stdout).length);
+            assert.ok(fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8").includes("npm run -s render -- dev > dev.yaml"));
+        });
+
         it("redacts the docker login unless --show-secrets is given", () => {
             const withLogin = home(DOCKER_CONFIG);
             const redacted = run("render", ["dev"], withLogin);
@@ -182,6 +205,9 @@ describe("npm run render", () => {
                 rendered.stderr,
             );
             assert.ok(knownStacks().includes("dev"));
+            // The copy it suggests is the one the README's "Add an environment" makes.
+            assert.match(rendered.stderr, /copy stacks\/Pulumi\.staging\.yaml to stacks\/Pulumi\.nope\.yaml/);
+            assert.ok(fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8").includes("cp stacks/Pulumi.staging.yaml stacks/Pulumi.qa.yaml"));
             assert.equal(rendered.stderr, deployed.stderr);
             assert.equal(rendered.stdout, "");
         });

@@ -89,6 +89,21 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
         }
     });
 
+    it("render's file, written the README's way, is YAML that kubectl apply --dry-run=client takes", async function () {
+        const cluster = sharedCluster();
+        const dockerConfig = JSON.stringify({ auths: { "registry.example.com": { auth: Buffer.from("dev-user:dev-token").toString("base64") } } });
+        fs.mkdirSync(path.join(home, ".docker"), { recursive: true });
+        fs.writeFileSync(path.join(home, ".docker", "config.json"), dockerConfig);
+        const env = userEnv([cluster], home, "unused");
+        const file = path.join(home, "dev.yaml");
+        const rendered = run("bash", ["-c", `npm run -s render -- dev > ${file}`], env);
+        assert.equal(rendered.status, 0, rendered.stderr);
+        const applied = run(binary("kubectl"), ["apply", "--dry-run=client", "-f", file], env);
+        assert.equal(applied.status, 0, applied.stderr);
+        assert.match(applied.stdout, /secret\/regcred created \(dry run\)/);
+        assert.match(applied.stdout, /serviceaccount\/ci-runner (created|configured) \(dry run\)/);
+    });
+
     it("local: the committed demo stack rolls out with no credentials of the user's own", async function () {
         const cluster = sharedCluster();
         const stack = `e2e-local-${process.pid}`;

@@ -1,0 +1,51 @@
+/**
+ * The kubeconfig as kubectl reads it: the files KUBECONFIG lists (or
+ * ~/.kube/config), the first `current-context` set among them, and which
+ * file defines a context. The stacks' program and render use it; the
+ * provider reads only one file.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+
+/** The kubeconfig files kubectl would read, in its order. */
+export function kubeconfigFiles(kubeconfig = process.env.KUBECONFIG): string[] {
+    const listed = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+    return listed.length > 0 ? listed : [path.join(os.homedir(), ".kube", "config")];
+}
+
+function readKubeconfig(file: string): { "current-context"?: string; contexts?: { name?: string }[] } | undefined {
+    try {
+        return YAML.parse(fs.readFileSync(file, "utf8")) ?? undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The current context as kubectl resolves it (the first file that sets one wins), with that file. */
+export function currentContext(kubeconfig = process.env.KUBECONFIG): { context: string; file: string } | undefined {
+    for (const file of kubeconfigFiles(kubeconfig)) {
+        const context = readKubeconfig(file)?.["current-context"];
+        if (typeof context === "string" && context !== "") {
+            return { context, file };
+        }
+    }
+    return undefined;
+}
+
+/**
+ * The provider reads KUBECONFIG as one file (or one document), where kubectl
+ * takes a list of files: `KUBECONFIG=eu.yaml:us.yaml` fails in the provider
+ * with a JSON parse error. So when KUBECONFIG lists several files, give each
+ * provider the file that defines its context. With one file, or none that
+ * defines it, leave the provider to its defaults.
+ */
+export function kubeconfigFileFor(context: string | undefined, kubeconfig = process.env.KUBECONFIG): string | undefined {
+    const files = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+    if (files.length < 2) {
+        return undefined;
+    }
+    const wanted = context ?? currentContext(kubeconfig)?.context;
+    return files.find((file) => (readKubeconfig(file)?.contexts ?? []).some((entry) => entry?.name === wanted));
+}
