@@ -94,6 +94,27 @@ describe("the npm package, used from another program", function () {
         assert.ok(readme.includes(`<!-- examples/basic/index.ts, checked by test/consumer.test.ts -->\n\`\`\`ts\n${example}\`\`\`\n`));
     });
 
+    it("installs the README's way: the tarball npm pack writes, by path, beside the peers", function () {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const block = /## Install[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+        const tarballName = path.basename(tarball);
+        assert.match(block, /npm ci && npm pack/);
+        assert.ok(block.includes(`npm install /path/to/${tarballName} @pulumi/pulumi @pulumi/kubernetes`), `the README installs another file than ${tarballName}:\n${block}`);
+
+        const program = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-install-"));
+        try {
+            fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "consumer", private: true }));
+            const [pulumiVersion, kubernetesVersion] = [installedVersion("@pulumi/pulumi"), installedVersion("@pulumi/kubernetes")];
+            npm(["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, `@pulumi/pulumi@${pulumiVersion}`, `@pulumi/kubernetes@${kubernetesVersion}`], program);
+            const installed = JSON.parse(fs.readFileSync(path.join(program, "package.json"), "utf8")).dependencies;
+            assert.equal(installed["pulumi-registry-credentials"], `file:${path.relative(program, tarball)}`);
+            const loaded = spawnSync(process.execPath, ["-e", "console.log(typeof require('pulumi-registry-credentials').RegistryCredentials)"], { cwd: program, encoding: "utf8" });
+            assert.equal(loaded.stdout.trim(), "function", loaded.stderr);
+        } finally {
+            fs.rmSync(program, { recursive: true, force: true });
+        }
+    });
+
     for (const versions of VERSION_SETS) {
         describe(`with @pulumi/pulumi ${versions.pulumi} and @pulumi/kubernetes ${versions.kubernetes}`, () => {
             let program: string;
