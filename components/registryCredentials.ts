@@ -40,7 +40,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
 
         this.secretName = args.secretName ?? name;
         this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
-        this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args));
+        this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args, this));
         warnIfRotationWouldReplace(this);
         const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
 
@@ -139,24 +139,29 @@ function warnIfRotationWouldReplace(component: RegistryCredentials): void {
 /**
  * The config every Secret holds. Values given as Outputs are checked here,
  * once known, with the same messages the constructor gives.
+ *
+ * A problem found now is not thrown. Thrown inside an apply, it would reach
+ * the user behind the SDK's "error serializing property" chain, and a child
+ * whose inputs fail is never registered, so whatever waits on it (the
+ * patches, an inline program's run) waits forever. Instead the message is
+ * logged as an error on the component, which fails the update with it, and
+ * the config becomes unknown: the API server refuses a dockerconfigjson
+ * Secret without it, so nothing is written.
  */
-function dockerConfigJson(name: string, args: RegistryCredentialsArgs): pulumi.Output<string> {
+function dockerConfigJson(name: string, args: RegistryCredentialsArgs, component: pulumi.Resource): pulumi.Output<string> {
+    const checked = (problems: readonly Problem[], config: () => string): string => {
+        if (problems.length === 0) {
+            return config();
+        }
+        pulumi.log.error(invalidArgsError(name, problems).message, component);
+        return pulumi.unknown as unknown as string;
+    };
     if (args.registries !== undefined) {
-        return pulumi.output(args.registries).apply((logins) => {
-            throwIfAny(name, loginProblems(logins));
-            return encodeDockerConfig(logins.map((login) => ({ ...login, server: login.server ?? DOCKER_HUB_SERVER })));
-        });
+        return pulumi.output(args.registries).apply((logins) =>
+            checked(loginProblems(logins), () => encodeDockerConfig(logins.map((login) => ({ ...login, server: login.server ?? DOCKER_HUB_SERVER })))),
+        );
     }
-    return pulumi.output(args.dockerConfigJson ?? "").apply((config) => {
-        throwIfAny(name, dockerConfigProblems(config));
-        return config;
-    });
-}
-
-function throwIfAny(name: string, problems: readonly Problem[]): void {
-    if (problems.length > 0) {
-        throw invalidArgsError(name, problems);
-    }
+    return pulumi.output(args.dockerConfigJson ?? "").apply((config) => checked(dockerConfigProblems(config), () => config));
 }
 
 /**

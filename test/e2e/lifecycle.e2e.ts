@@ -78,6 +78,21 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         });
     });
 
+    it("a password given as an Output that turns out empty fails up with our message on the component, not behind the SDK's serialization chain; it writes nothing and does not hang", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "late-invalid");
+        await withStack(cluster, "late-invalid", async (stack) => {
+            const error = await stack.upFails((provider) => {
+                const password = pulumi.secret(pulumi.output("known later").apply(() => ""));
+                new RegistryCredentials("regcred", { registries: [{ server: "registry.example.com", username: "e2e-user", password }], namespaces: ["late-invalid"] }, { provider });
+            });
+            const diagnostics = error.slice(error.indexOf("Diagnostics:"));
+            assert.match(diagnostics, /registry-credentials:index:RegistryCredentials \(regcred\):\n\s+error: RegistryCredentials "regcred" has an invalid input:\n\s+- registries\[0\]\.password: must not be empty/);
+            assert.ok(!diagnostics.includes("error serializing property"), diagnostics);
+            assert.equal(secretConfig(cluster, "late-invalid", "regcred"), undefined);
+        });
+    });
+
     it("a workload with dependsOn the component is created only after every Secret and patch", async function () {
         const cluster = sharedCluster();
         const namespaces = ["order-a", "order-b"];
