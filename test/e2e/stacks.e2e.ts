@@ -151,7 +151,7 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
                 const config = JSON.parse(secretConfig(cluster, "payments", "regcred") ?? "{}");
                 assert.equal(config.auths["ghcr.io"].password, "prod-token");
                 assert.deepEqual(serviceAccountEntries(cluster, "checkout", "checkout-api"), ["regcred"]);
-                assert.deepEqual(serviceAccountEntries(cluster, "legacy-billing"), ["regcred", "default-dockercfg-8x2kq"]);
+                assert.deepEqual(serviceAccountEntries(cluster, "legacy-billing"), ["regcred"]);
             }
             npmRun(env, "destroy", "--", stack, "--yes");
             for (const cluster of clusters) {
