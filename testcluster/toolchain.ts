@@ -184,10 +184,11 @@ function replaceStagingModules(wrapper: string): void {
  * mapping, and serves them as the released binary does.
  */
 function writeProviderMain(wrapper: string): void {
-    go(wrapper, "mod", "download", `${TOOLS[3].module}@${TOOLS[3].moduleVersion}`);
-    const listed = spawnSync("go", ["list", "-m", "-f", "{{.Dir}}", TOOLS[3].module], { cwd: wrapper, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" } });
+    const { module, moduleVersion } = TOOLS.find((tool) => tool.prepare === writeProviderMain)!;
+    go(wrapper, "mod", "download", `${module}@${moduleVersion}`);
+    const listed = spawnSync("go", ["list", "-m", "-f", "{{.Dir}}", module], { cwd: wrapper, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" } });
     if (listed.status !== 0) {
-        throw new Error(`go list ${TOOLS[3].module} failed: ${listed.stderr}`);
+        throw new Error(`go list ${module} failed: ${listed.stderr}`);
     }
     const generated = path.join(listed.stdout.trim(), "cmd", "pulumi-resource-kubernetes");
     const schema = JSON.parse(fs.readFileSync(path.join(generated, "schema.json"), "utf8"));
