@@ -173,11 +173,13 @@ export function targets(rows: Row[]): string[] {
             const loop = scalingEstimate(small, large, (s, namespaces) => s.baseline.ms / namespaces);
             // What the component adds that grows with scale: its share over the loop's at 2,000 against at 100.
             const overLoop = scalingEstimate(small, large, (s) => s.component.ms / s.baseline.ms);
+            // The target is one-sided: a namespace may cost at most 10% more at 2,000 than at 100.
+            // Cheaper at scale (the SDK's JavaScript warms up over more namespaces) holds.
             const change = component.ratio - 1;
-            const cheaper = change < -0.1 ? "; cheaper at scale, not dearer" : "";
+            const cheaper = change < 0 ? "; cheaper at scale" : "";
             checks.push(
-                `${Math.abs(change) <= 0.1 ? "holds" : "MISSED"}: with ${serviceAccounts} service account(s), a namespace costs ${msPerNamespace(large, "component").toFixed(2)} ms at 2,000 namespaces and ${msPerNamespace(small, "component").toFixed(2)} ms at 100 (medians); ` +
-                    `round by round, ${percentInterval(component)} (target within ±10%${cheaper}). The loop: ${percentInterval(loop)}. The component against the loop: ${percentInterval(overLoop)}`,
+                `${change <= 0.1 ? "holds" : "MISSED"}: with ${serviceAccounts} service account(s), a namespace costs ${msPerNamespace(large, "component").toFixed(2)} ms at 2,000 namespaces and ${msPerNamespace(small, "component").toFixed(2)} ms at 100 (medians); ` +
+                    `round by round, ${percentInterval(component)} (target at most +10%${cheaper}). The loop: ${percentInterval(loop)}. The component against the loop: ${percentInterval(overLoop)}`,
             );
         }
     }
