@@ -10,8 +10,10 @@
  * for them in one Secret would leave it to pick one. A server Go cannot
  * parse is skipped with a log line nobody reads, so we refuse it instead.
  *
- * This follows Go's url.Parse as far as registry addresses go; the pull
- * proof's parity test checks it against the kubelet's own code.
+ * This follows Go's url.Parse as far as registry addresses go, and refuses a
+ * little more: servers whose key no image reference could ever match
+ * (blanks, a scheme glued to the host, no host). test/e2e/kubeletParity.e2e.ts
+ * checks it against the kubelet's own code.
  */
 
 /** The host the kubelet uses for images without a registry (`nginx`, `library/nginx`, `docker.io/...`). */
@@ -29,7 +31,7 @@ export function kubeletKey(server: string): KeyResult {
         return { problem: "contains a control character (a tab or a line break, say), so the kubelet cannot parse it and ignores the login" };
     }
     if (/\s/.test(server)) {
-        return { problem: "contains blanks (check for spaces around it), so the kubelet cannot parse it and ignores the login" };
+        return { problem: "contains blanks (check for spaces around it); no image reference has blanks, so the kubelet would never use this login" };
     }
     const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(server)?.[0];
     if (scheme !== undefined && scheme !== "https://" && scheme !== "http://") {

@@ -9,6 +9,7 @@
  * is checked against it by test/toolchain.test.ts.
  */
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -148,11 +149,17 @@ function buildTool(tool: Tool): void {
     fs.renameSync(scratch, binDir(tool));
 }
 
+/** `go` in a throwaway wrapper module, which it may edit. */
 function go(cwd: string, ...args: string[]): void {
+    goWith("-mod=mod", cwd, ...args);
+}
+
+function goWith(goflags: string, cwd: string, ...args: string[]): void {
     const result = spawnSync("go", args, {
         cwd,
-        stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod", GOWORK: "off" },
+        // Progress to stderr, so that `npm run -s cluster -- env` prints only its exports.
+        stdio: ["ignore", process.stderr, "inherit"],
+        env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: goflags, GOWORK: "off" },
     });
     if (result.error) {
         throw new Error(`cannot run go (${result.error.message}); the local cluster's tools are built with Go 1.26 or later`);
@@ -218,4 +225,25 @@ func main() {
 }
 `,
     );
+}
+
+/**
+ * The kubelet's own credential lookup as a command (testcluster/keyring), for
+ * the parity tests: built from this repository's source, with the same
+ * Kubernetes pins, into the cache under a hash of that source.
+ */
+export function keyringHelper(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+    const source = path.join(__dirname, "keyring");
+    const hash = createHash("sha256");
+    for (const file of ["main.go", "go.mod", "go.sum"]) {
+        hash.update(fs.readFileSync(path.join(source, file)));
+    }
+    const built = path.join(cacheDir(), "tools", `keyring-${hash.digest("hex").slice(0, 12)}`, "keyring");
+    if (!fs.existsSync(built)) {
+        log(`building the kubelet keyring helper into ${built}`);
+        // -mod=readonly: the committed go.sum is the record; a build never rewrites it.
+        goWith("-mod=readonly", source, "build", "-trimpath", "-o", `${built}.partial`, ".");
+        fs.renameSync(`${built}.partial`, built);
+    }
+    return built;
 }
