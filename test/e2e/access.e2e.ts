@@ -75,20 +75,32 @@ describe("access and failures, on a real API server", function () {
             for (const rule of role[0].rules) {
                 rule.verbs = rule.resources.includes(resource) ? rule.verbs.filter((candidate: string) => candidate !== verb) : rule.verbs;
             }
-            role[0].metadata.name = role[1].roleRef.name = `regcred-deployer-without-${resource}-${verb}`;
+            role[0].metadata.name = role[1].metadata.name = role[1].roleRef.name = `regcred-deployer-without-${resource}-${verb}`;
             apply(cluster, role.map((document) => YAML.stringify(document)).join("---\n"));
 
             await withStack(cluster, namespace, async (stack) => {
+                // Each step runs only until the refusal shows: a destroy without a verb it
+                // needs can wait in the provider's delete check instead of failing.
+                const expected = `User "regcred-deployer" cannot ${verb} resource "${resource}"`;
                 const errors: string[] = [];
-                const attempt = (step: Promise<void>) => step.catch((error: Error) => void errors.push(error.message));
-                await attempt(stack.up(credentials([namespace]), { as: "deployer" }));
-                await attempt(stack.up(credentials([namespace], "rotated-token"), { as: "deployer" }));
-                await attempt(stack.refresh());
-                await attempt(stack.destroy());
+                const steps = [
+                    () => stack.up(credentials([namespace]), { as: "deployer" }),
+                    () => stack.up(credentials([namespace], "rotated-token"), { as: "deployer" }),
+                    () => stack.refresh(),
+                    () => stack.destroy(),
+                ];
+                for (const step of steps) {
+                    if (errors.some((error) => error.includes(expected))) {
+                        break;
+                    }
+                    await step().catch((error: Error) => void errors.push(error.message));
+                }
                 assert.ok(
-                    errors.some((error) => error.includes(`User "regcred-deployer" cannot ${verb} resource "${resource}"`)),
+                    errors.some((error) => error.includes(expected)),
                     `every step succeeded without ${verb} on ${resource}, or failed for another reason:\n${errors.join("\n")}`,
                 );
+                // The whole role again, so that the stack can be destroyed.
+                apply(cluster, readmeRbac(namespace, "regcred-deployer"));
             });
         });
     }
