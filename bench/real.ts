@@ -1,0 +1,231 @@
+/**
+ * `npm run bench:real`: the component on the real engine (the pinned Pulumi
+ * CLI and provider, through the Automation API, as the e2e suite and the
+ * deploy scripts run it) against a local cluster, beside the two things a
+ * user would otherwise do, measured in the same run:
+ *
+ * - the floor: one `kubectl apply --server-side` of the same Secrets and
+ *   service-account lists;
+ * - the seeds' loop: `kubectl create secret docker-registry` and
+ *   `kubectl patch serviceaccount`, once per namespace.
+ *
+ * For each size it times a first rollout, a no-op preview, a no-op up, a
+ * password rotation and destroy, with Pulumi's defaults and with the tuned
+ * settings (no checkpoints, the provider's client at 1,000 requests a
+ * second). Writes the "Real engine" section of BENCHMARKS.md.
+ *
+ * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --out FILE]
+ *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { RegistryCredentials } from "../components";
+import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
+import { pulumiEnv, removeScratch } from "../test/e2e/pulumiStack";
+import { TOOLS, binary } from "../testcluster/toolchain";
+import { REAL_ENGINE_SECTION, withSection } from "./sections";
+
+const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const quick = process.argv.includes("--quick");
+const SIZES = (argument("--sizes") ?? (quick ? "100" : "100,1000,2000")).split(",").map(Number);
+const ROUNDS = Number(argument("--rounds") ?? (quick ? 1 : 3));
+const OUT = argument("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
+
+const LOGIN = { server: "registry.example.com", username: "bench" };
+
+/** What one variant of Pulumi's settings changes. */
+interface Settings {
+    readonly name: string;
+    readonly env: Record<string, string>;
+    readonly provider: Partial<k8s.ProviderArgs>;
+}
+
+const SETTINGS: Settings[] = [
+    { name: "defaults", env: {}, provider: {} },
+    {
+        name: "tuned",
+        // No state file rewritten after every step; the provider's client past its 50 requests a second.
+        env: { PULUMI_SKIP_CHECKPOINTS: "true" },
+        provider: { kubeClientSettings: { qps: 1000, burst: 2000 } },
+    },
+];
+
+/** Seconds per operation, one entry per round. */
+type Timings = Record<string, number[]>;
+
+function seconds(started: bigint): number {
+    return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function timed(label: string, timings: Timings, work: () => Promise<void> | void): Promise<void> {
+    const started = process.hrtime.bigint();
+    await work();
+    (timings[label] ??= []).push(seconds(started));
+    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s\n`);
+}
+
+function kubectlOrThrow(cluster: Cluster, args: string[], input?: string): void {
+    const result = kubectl(cluster, args, { input });
+    if (result.status !== 0) {
+        throw new Error(`kubectl ${args.slice(0, 3).join(" ")} failed: ${result.stderr.slice(0, 500)}`);
+    }
+}
+
+/** Namespaces `<prefix>-<i>`, created in one apply, and waited for until each has its `default` service account. */
+async function createNamespaces(cluster: Cluster, prefix: string, count: number): Promise<string[]> {
+    const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+    const items = names.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
+    kubectlOrThrow(cluster, ["apply", "--server-side", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+        const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
+        const ready = new Set(listed.stdout.split(" "));
+        if (names.every((name) => ready.has(name))) {
+            return names;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`the default service accounts of ${prefix}-* did not all appear within 180 s`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
+
+/** The floor: every Secret and service-account list in one server-side apply. */
+function floor(cluster: Cluster, namespaces: string[]): void {
+    const config = Buffer.from(JSON.stringify({ auths: { [LOGIN.server]: { username: LOGIN.username, password: "floor" } } })).toString("base64");
+    const items = namespaces.flatMap((namespace) => [
+        { apiVersion: "v1", kind: "Secret", metadata: { name: "regcred", namespace }, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": config } },
+        { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace }, imagePullSecrets: [{ name: "regcred" }] },
+    ]);
+    kubectlOrThrow(cluster, ["apply", "--server-side", "--field-manager=bench-floor", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+}
+
+/** The seeds' loop: two kubectl processes per namespace. */
+function loop(cluster: Cluster, namespaces: string[]): void {
+    for (const namespace of namespaces) {
+        kubectlOrThrow(cluster, ["create", "secret", "docker-registry", "regcred", "-n", namespace, `--docker-server=${LOGIN.server}`, `--docker-username=${LOGIN.username}`, "--docker-password=loop"]);
+        kubectlOrThrow(cluster, ["patch", "serviceaccount", "default", "-n", namespace, "-p", '{"imagePullSecrets":[{"name":"regcred"}]}']);
+    }
+}
+
+/** A stack whose program is the component over `namespaces`, with the password `password.value`. */
+async function benchStack(cluster: Cluster, name: string, namespaces: string[], settings: Settings, password: { value: string }): Promise<Stack> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-bench-"));
+    const env = { ...pulumiEnv(cluster), ...settings.env };
+    fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
+    return LocalWorkspace.createOrSelectStack(
+        {
+            stackName: name,
+            projectName: "regcred-bench",
+            program: async () => {
+                const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
+                new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password.value) }], namespaces }, { provider });
+            },
+        },
+        { workDir: work, pulumiCommand, envVars: env, projectSettings: { name: "regcred-bench", runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
+    );
+}
+
+/** One round at one size: the floor, the loop, and each setting's operations. */
+async function round(cluster: Cluster, size: number, index: number, timings: Timings): Promise<void> {
+    process.stderr.write(`${size} namespaces, round ${index + 1} of ${ROUNDS}\n`);
+    const tag = `r${index}-n${size}`;
+    const floorNamespaces = await createNamespaces(cluster, `floor-${tag}`, size);
+    await timed("kubectl floor: one apply --server-side", timings, () => floor(cluster, floorNamespaces));
+    if (size <= 1000) {
+        const loopNamespaces = await createNamespaces(cluster, `loop-${tag}`, size);
+        await timed("seeds' loop: kubectl create secret + patch, per namespace", timings, () => loop(cluster, loopNamespaces));
+    }
+    for (const settings of SETTINGS) {
+        const namespaces = await createNamespaces(cluster, `${settings.name}-${tag}`, size);
+        const password = { value: "first" };
+        const stack = await benchStack(cluster, `${settings.name}-${tag}`, namespaces, settings, password);
+        const quiet = { color: "never" as const, suppressProgress: true };
+        await timed(`${settings.name}: first up (no preview)`, timings, async () => void (await stack.up(quiet)));
+        await timed(`${settings.name}: no-op preview`, timings, async () => void (await stack.preview(quiet)));
+        await timed(`${settings.name}: no-op up`, timings, async () => void (await stack.up(quiet)));
+        password.value = "rotated";
+        await timed(`${settings.name}: rotation`, timings, async () => void (await stack.up(quiet)));
+        await timed(`${settings.name}: destroy`, timings, async () => void (await stack.destroy(quiet)));
+        await stack.workspace.removeStack(stack.name);
+    }
+    // Cleared away so that later rounds meet an API server of the same size; not measured.
+    const used = [floorNamespaces, ...(size <= 1000 ? [`loop-${tag}`] : []), ...SETTINGS.map((settings) => `${settings.name}-${tag}`)];
+    deleteNamespaces(cluster, used.flatMap((prefixOrNames) => (Array.isArray(prefixOrNames) ? prefixOrNames : Array.from({ length: size }, (_, i) => `${prefixOrNames}-${i}`))));
+}
+
+function deleteNamespaces(cluster: Cluster, names: string[]): void {
+    for (let start = 0; start < names.length; start += 500) {
+        kubectl(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...names.slice(start, start + 500)]);
+    }
+}
+
+function median(values: number[]): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
+export function realEngineTable(results: Map<number, Timings>): string {
+    const lines = ["| size | operation | median s (min–max over rounds) | × floor | × loop |", "|---|---|---|---|---|"];
+    for (const [size, timings] of results) {
+        const floorTime = median(timings["kubectl floor: one apply --server-side"]);
+        const loopTimes = timings["seeds' loop: kubectl create secret + patch, per namespace"];
+        for (const [operation, values] of Object.entries(timings)) {
+            const m = median(values);
+            const spread = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+            const overLoop = loopTimes ? (m / median(loopTimes)).toFixed(2) : "";
+            lines.push(`| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} |`);
+        }
+    }
+    return lines.join("\n");
+}
+
+function versions(): string {
+    const cpu = os.cpus();
+    const tool = (name: string) => TOOLS.find((candidate) => candidate.name === name)!.version;
+    return `${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Kubernetes ${tool("kubernetes")} (local control plane, etcd without fsync), Pulumi CLI ${tool("pulumi")}, pulumi-resource-kubernetes ${tool("pulumi-resource-kubernetes")}, @pulumi/pulumi ${require("@pulumi/pulumi/package.json").version}, Node ${process.version}`;
+}
+
+async function main(): Promise<void> {
+    const cluster = await startCluster("bench");
+    const results = new Map<number, Timings>();
+    try {
+        for (let index = 0; index < ROUNDS; index++) {
+            for (const size of SIZES) {
+                const timings = results.get(size) ?? {};
+                results.set(size, timings);
+                await round(cluster, size, index, timings);
+            }
+        }
+    } finally {
+        stopCluster(cluster);
+        removeScratch();
+    }
+    const table = realEngineTable(results);
+    console.log(table);
+    const section = [
+        "## Real engine",
+        "",
+        `\`npm run bench:real${quick ? " -- --quick" : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${ROUNDS} round(s), on ${versions()}.`,
+        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "tuned" is `PULUMI_SKIP_CHECKPOINTS=true` and the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`. The loop is measured up to 1,000 namespaces.',
+        "",
+        table,
+    ].join("\n");
+    const existing = fs.existsSync(OUT) ? fs.readFileSync(OUT, "utf8") : "";
+    fs.writeFileSync(OUT, withSection(existing, REAL_ENGINE_SECTION, section));
+    process.stderr.write(`wrote ${OUT}\n`);
+}
+
+if (require.main === module) {
+    main().catch((error) => {
+        process.stderr.write(`${error.stack ?? error}\n`);
+        process.exitCode = 1;
+    });
+}

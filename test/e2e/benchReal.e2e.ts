@@ -1,0 +1,34 @@
+/**
+ * A 5-namespace smoke of `npm run bench:real`: it runs end to end on its own
+ * cluster and writes its section, with every operation it promises. A check
+ * that it works, not a timing.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+describe("npm run bench:real", function () {
+    it("measures the floor, the loop and each setting's operations, and writes only its own section", function () {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-real-")), "BENCHMARKS.md");
+        fs.writeFileSync(out, "# Benchmarks\n\nthe mock engine's part, kept as it is\n");
+        try {
+            const run = spawnSync("npm", ["run", "-s", "bench:real", "--", "--sizes", "5", "--rounds", "1", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
+            assert.equal(run.status, 0, run.stderr);
+            const written = fs.readFileSync(out, "utf8");
+            assert.ok(written.startsWith("# Benchmarks\n\nthe mock engine's part, kept as it is\n"));
+            assert.match(written, /<!-- real-engine:start -->\n## Real engine\n[\s\S]*<!-- real-engine:end -->/);
+            const operations = [...written.matchAll(/^\| 5 \| ([^|]+) \| \d+\.\d \(/gm)].map((match) => match[1].trim());
+            assert.deepEqual(operations, [
+                "kubectl floor: one apply --server-side",
+                "seeds' loop: kubectl create secret + patch, per namespace",
+                ...["defaults", "tuned"].flatMap((name) => ["first up (no preview)", "no-op preview", "no-op up", "rotation", "destroy"].map((operation) => `${name}: ${operation}`)),
+            ]);
+        } finally {
+            fs.rmSync(path.dirname(out), { recursive: true, force: true });
+        }
+    });
+});
