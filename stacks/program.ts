@@ -81,6 +81,11 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
             context: cluster.context,
             kubeconfig: kubeconfigFileFor(cluster.context),
             enableSecretMutable: true,
+            // The client's default of 50 requests a second paces a rollout to many
+            // namespaces; the API server's priority and fairness still protects it.
+            // Raising it on a deployed stack updates the provider and replaces nothing
+            // (test/e2e/lifecycle.e2e.ts); BENCHMARKS.md, "Real engine", has what it buys.
+            kubeClientSettings: { qps: 1000, burst: 2000 },
         });
         const credentials = new RegistryCredentials(
             componentName,

@@ -25,7 +25,7 @@ describe("npm run bench:real", function () {
             assert.deepEqual(operations, [
                 "kubectl floor: one apply --server-side",
                 "seeds' loop: kubectl create secret + patch, per namespace",
-                ...["defaults", "tuned"].flatMap((name) => ["first up (no preview)", "no-op preview", "no-op up", "rotation", "destroy"].map((operation) => `${name}: ${operation}`)),
+                ...["defaults", "no checkpoints", "client 1000/2000", "tuned"].flatMap((name) => ["first up (no preview)", "no-op preview", "no-op up", "rotation", "destroy"].map((operation) => `${name}: ${operation}`)),
             ]);
         } finally {
             fs.rmSync(path.dirname(out), { recursive: true, force: true });

@@ -61,6 +61,19 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         });
     });
 
+    it("raising the provider's client rate on a deployed stack updates the provider only: no Secret or patch is replaced", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "client-rate");
+        await withStack(cluster, "client-rate", async (stack) => {
+            await stack.up(credentials(["client-rate"], "token"));
+            const uid = getObject(cluster, "secret", "client-rate", "regcred").metadata.uid;
+            const preview = await stack.preview(credentials(["client-rate"], "token"), { kubeClientSettings: { qps: 1000, burst: 2000 } });
+            assert.doesNotMatch(preview, /replace|\+-/, preview);
+            await stack.up(credentials(["client-rate"], "token"), { kubeClientSettings: { qps: 1000, burst: 2000 } });
+            assert.equal(getObject(cluster, "secret", "client-rate", "regcred").metadata.uid, uid);
+        });
+    });
+
     it("a regcred made by kubectl create secret docker-registry is taken over with no data change (provider 4.25)", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "adopt");

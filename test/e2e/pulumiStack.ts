@@ -42,6 +42,8 @@ export interface ProviderSettings {
     readonly enableSecretMutable?: boolean;
     /** Which of the cluster's identities deploys; default the admin. */
     readonly as?: "deployer";
+    /** The provider's client settings, as the stacks set them. */
+    readonly kubeClientSettings?: k8s.types.input.KubeClientSettings;
 }
 
 /** One stack of the e2e project; `program` can be swapped between runs, as a user edits a program. */
@@ -76,11 +78,12 @@ export class TestStack {
     private cluster!: Cluster;
 
     private run(): Record<string, unknown> | void {
-        const { enableSecretMutable = true, as } = this.providerSettings;
+        const { enableSecretMutable = true, as, kubeClientSettings } = this.providerSettings;
         const provider = new k8s.Provider("test-cluster", {
             kubeconfig: this.cluster.kubeconfig,
             context: as === "deployer" ? this.cluster.deployerContext : this.cluster.adminContext,
             enableSecretMutable,
+            kubeClientSettings,
         });
         return this.program(provider);
     }
