@@ -124,8 +124,10 @@ function loop(cluster: Cluster, namespaces: string[]): void {
 
 /** A stack whose program is the component over `namespaces`, with the password `password.value`. */
 async function benchStack(cluster: Cluster, name: string, namespaces: string[], settings: Settings, password: { value: string }): Promise<Stack> {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-bench-"));
     const env = { ...pulumiEnv(cluster), ...settings.env };
+    // Beside the suite's state, so that removeScratch takes it too.
+    const work = path.join(path.dirname(env.PULUMI_HOME), "bench", name);
+    fs.mkdirSync(work, { recursive: true });
     fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
     return LocalWorkspace.createOrSelectStack(
@@ -205,6 +207,14 @@ function versions(): string {
 
 async function main(): Promise<void> {
     const cluster = await startCluster("bench");
+    // An interrupted run still stops its cluster and removes its state.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+            stopCluster(cluster);
+            removeScratch();
+            process.exit(130);
+        });
+    }
     const results = new Map<number, Timings>();
     try {
         for (let index = 0; index < ROUNDS; index++) {
