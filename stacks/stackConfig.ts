@@ -13,8 +13,6 @@ import { NamespaceTarget, RegistryCredentialsArgs } from "../components";
 import { closest } from "../components/closest";
 import { Problem, validateArgs } from "../components/validate";
 
-export { closest };
-
 /** The config keys a stack may set, in the project's namespace, with what they do. */
 export const STACK_KEYS = {
     namespaces: "the namespaces to put the pull secret in (required)",
@@ -26,8 +24,6 @@ export const STACK_KEYS = {
     keepImagePullSecrets: "other imagePullSecrets entries to keep on patched service accounts",
     takeOwnership: "take imagePullSecrets over from another field manager (default false)",
 } as const;
-const NAMESPACE_KEYS = ["name", "serviceAccounts", "keepImagePullSecrets", "takeOwnership"];
-const REGISTRY_KEYS = ["server", "username", "password", "email"];
 
 /** The Secret's name when the stack does not set `secretName`. */
 export const DEFAULT_SECRET_NAME = "regcred";
@@ -204,7 +200,6 @@ function checkNamespaces(value: unknown, report: (key: string, reason: string) =
     }
     value.forEach((entry, i) => {
         if (isPlainObject(entry)) {
-            unknownNestedKeys(entry, `namespaces[${i}]`, NAMESPACE_KEYS, report);
             if (entry.name === undefined) {
                 report(`namespaces[${i}].name`, "is not set: a namespace given as a map needs its name, e.g. { name: team-a, serviceAccounts: [default] }");
             }
@@ -228,7 +223,6 @@ function checkRegistries(value: unknown, source: ConfigSource, report: (key: str
         if (!isPlainObject(entry)) {
             return; // the component reports it
         }
-        unknownNestedKeys(entry, `registries[${i}]`, REGISTRY_KEYS, report);
         const setIt = `pulumi config set --secret --path 'registries[${i}].password' --stack ${source.stack}`;
         if (entry.password === undefined || entry.password === "") {
             report(`registries[${i}].password`, `is not set. Set it, encrypted, with: ${setIt}   (it prompts for the value; or pipe it in on stdin)`);
@@ -257,15 +251,6 @@ function checkClusters(value: unknown, report: (key: string, reason: string) => 
         seen.add(String(context));
     });
     return value.map((context) => ({ key: String(context), context: String(context) }));
-}
-
-function unknownNestedKeys(entry: Record<string, unknown>, path: string, known: readonly string[], report: (key: string, reason: string) => void) {
-    for (const key of Object.keys(entry)) {
-        if (!known.includes(key)) {
-            const suggestion = closest(key, known);
-            report(`${path}.${key}`, suggestion === undefined ? `is not a setting here; the settings are ${known.join(", ")}` : `is not a setting here; did you mean "${suggestion}"?`);
-        }
-    }
 }
 
 function stringOrReport(value: unknown, key: string, report: (key: string, reason: string) => void): string | undefined {

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { ConfigSource, DockerConfigFile, StackConfigError, closest, resolveStack } from "../stacks/stackConfig";
+import { closest } from "../components/closest";
+import { ConfigSource, DockerConfigFile, StackConfigError, resolveStack } from "../stacks/stackConfig";
 
 const PROJECT = "registry-credentials";
 const PASSWORD = "hunter2-s3cret";
