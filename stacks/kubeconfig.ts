@@ -9,9 +9,14 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 
+/** The files KUBECONFIG lists, in its order. */
+function listedFiles(kubeconfig: string | undefined): string[] {
+    return (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+}
+
 /** The kubeconfig files kubectl would read, in its order. */
 export function kubeconfigFiles(kubeconfig = process.env.KUBECONFIG): string[] {
-    const listed = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+    const listed = listedFiles(kubeconfig);
     return listed.length > 0 ? listed : [path.join(os.homedir(), ".kube", "config")];
 }
 
@@ -42,7 +47,7 @@ export function currentContext(kubeconfig = process.env.KUBECONFIG): { context: 
  * defines it, leave the provider to its defaults.
  */
 export function kubeconfigFileFor(context: string | undefined, kubeconfig = process.env.KUBECONFIG): string | undefined {
-    const files = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+    const files = listedFiles(kubeconfig);
     if (files.length < 2) {
         return undefined;
     }
