@@ -321,7 +321,7 @@ function logTail(dir: string): string {
 }
 
 /** Free TCP ports on 127.0.0.1, as the kernel hands them out. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
     const servers = await Promise.all(
         Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
             const server = net.createServer();

@@ -5,27 +5,15 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { RegistryCredentials } from "../../components";
+import { freePorts } from "../../testcluster/controlPlane";
 import { Cluster, createNamespace, getObject, kubectl, secretConfig, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
-import { TestProgram, withStack } from "./pulumiStack";
+import { credentials, withStack } from "./pulumiStack";
 
 const README = path.join(__dirname, "..", "..", "README.md");
-
-function credentials(namespaces: string[], password = "e2e-token"): TestProgram {
-    return (provider) => {
-        new RegistryCredentials(
-            "regcred",
-            { registries: [{ server: "registry.example.com", username: "e2e-user", password: pulumi.secret(password) }], namespaces },
-            { provider },
-        );
-    };
-}
 
 /** The README's RBAC manifests (the yaml block under "## RBAC"), with the deployer's namespace and user filled in. */
 function readmeRbac(namespace: string, user: string): string {
@@ -54,7 +42,7 @@ describe("access and failures, on a real API server", function () {
             assert.deepEqual(serviceAccountEntries(cluster, "rbac-ok"), ["regcred"]);
             const uid = getObject(cluster, "secret", "rbac-ok", "regcred").metadata.uid;
 
-            await stack.up(credentials(["rbac-ok"], "rotated-token"), { as: "deployer" });
+            await stack.up(credentials(["rbac-ok"], { password: "rotated-token" }), { as: "deployer" });
             assert.equal(getObject(cluster, "secret", "rbac-ok", "regcred").metadata.uid, uid);
             assert.match(secretConfig(cluster, "rbac-ok", "regcred") ?? "", /"password":"rotated-token"/);
 
@@ -85,7 +73,7 @@ describe("access and failures, on a real API server", function () {
                 const errors: string[] = [];
                 const steps = [
                     () => stack.up(credentials([namespace]), { as: "deployer" }),
-                    () => stack.up(credentials([namespace], "rotated-token"), { as: "deployer" }),
+                    () => stack.up(credentials([namespace], { password: "rotated-token" }), { as: "deployer" }),
                     () => stack.refresh(),
                     () => stack.destroy(),
                 ];
@@ -133,7 +121,8 @@ describe("access and failures, on a real API server", function () {
 
     it("a cluster that does not answer: preview shows what it would create, and up fails saying the cluster is unreachable", async function () {
         const cluster = sharedCluster();
-        const port = await closedPort();
+        // A loopback port nothing listens on: the kernel hands out a free one.
+        const [port] = await freePorts(1);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-dead-"));
         const kubeconfig = path.join(dir, "kubeconfig");
         fs.writeFileSync(kubeconfig, fs.readFileSync(cluster.kubeconfig, "utf8").replace(cluster.server, `https://127.0.0.1:${port}`));
@@ -155,12 +144,3 @@ describe("access and failures, on a real API server", function () {
         }
     });
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-}

@@ -85,6 +85,14 @@ export function managersOf(cluster: Cluster, namespace: string, serviceAccount =
         .sort();
 }
 
+/** The `.dockerconfigjson` that `kubectl create secret docker-registry` writes for a login. */
+export function kubectlDockerConfig(cluster: Cluster, login: { server: string; username: string; password: string }): string {
+    const secret = JSON.parse(
+        kubectlOk(cluster, "create", "secret", "docker-registry", "x", `--docker-server=${login.server}`, `--docker-username=${login.username}`, `--docker-password=${login.password}`, "--dry-run=client", "-o", "json"),
+    );
+    return Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
+}
+
 /** The `.dockerconfigjson` a Secret holds, decoded; undefined when the Secret does not exist. */
 export function secretConfig(cluster: Cluster, namespace: string, name: string): string | undefined {
     const secret = getObject(cluster, "secret", namespace, name);

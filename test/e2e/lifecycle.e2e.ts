@@ -7,38 +7,23 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { RegistryCredentials } from "../../components";
-import { createNamespace, getObject, kubectlOk, secretConfig } from "./cluster";
+import { createNamespace, getObject, kubectlDockerConfig, kubectlOk, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
-import { TestProgram, withStack } from "./pulumiStack";
+import { E2E_LOGIN, credentials, withStack } from "./pulumiStack";
 
-function credentials(namespaces: string[], password: string): TestProgram {
-    return (provider) => {
-        new RegistryCredentials(
-            "regcred",
-            { registries: [{ server: "registry.example.com", username: "e2e-user", password: pulumi.secret(password) }], namespaces },
-            { provider },
-        );
-    };
-}
-
-/** What kubectl writes for the same login. */
-function kubectlBytes(password: string): string {
-    const secret = JSON.parse(
-        kubectlOk(sharedCluster(), "create", "secret", "docker-registry", "x", "--docker-server=registry.example.com", "--docker-username=e2e-user", `--docker-password=${password}`, "--dry-run=client", "-o", "json"),
-    );
-    return Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
-}
+/** What kubectl writes for the E2E login with this password. */
+const kubectlBytes = (password: string) => kubectlDockerConfig(sharedCluster(), { ...E2E_LOGIN, password });
 
 describe("rotation, adoption and ordering, on a real API server", function () {
     it("rotating the password with enableSecretMutable updates the Secret in place and leaves the service account alone", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "rotate-mutable");
         await withStack(cluster, "rotate-mutable", async (stack) => {
-            await stack.up(credentials(["rotate-mutable"], "first-token"));
+            await stack.up(credentials(["rotate-mutable"], { password: "first-token" }));
             const before = getObject(cluster, "secret", "rotate-mutable", "regcred");
             const accountBefore = getObject(cluster, "serviceaccount", "rotate-mutable", "default");
 
-            await stack.up(credentials(["rotate-mutable"], "second-token"));
+            await stack.up(credentials(["rotate-mutable"], { password: "second-token" }));
             const after = getObject(cluster, "secret", "rotate-mutable", "regcred");
             assert.equal(after.metadata.uid, before.metadata.uid);
             assert.equal(after.metadata.creationTimestamp, before.metadata.creationTimestamp);
@@ -52,9 +37,9 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "rotate-replace");
         await withStack(cluster, "rotate-replace", async (stack) => {
-            await stack.up(credentials(["rotate-replace"], "first-token"), { enableSecretMutable: false });
+            await stack.up(credentials(["rotate-replace"], { password: "first-token" }), { enableSecretMutable: false });
             const before = getObject(cluster, "secret", "rotate-replace", "regcred");
-            await stack.up(credentials(["rotate-replace"], "second-token"), { enableSecretMutable: false });
+            await stack.up(credentials(["rotate-replace"], { password: "second-token" }), { enableSecretMutable: false });
             const after = getObject(cluster, "secret", "rotate-replace", "regcred");
             assert.notEqual(after.metadata.uid, before.metadata.uid);
             assert.equal(secretConfig(cluster, "rotate-replace", "regcred"), kubectlBytes("second-token"));
@@ -65,11 +50,11 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "client-rate");
         await withStack(cluster, "client-rate", async (stack) => {
-            await stack.up(credentials(["client-rate"], "token"));
+            await stack.up(credentials(["client-rate"], { password: "token" }));
             const uid = getObject(cluster, "secret", "client-rate", "regcred").metadata.uid;
-            const preview = await stack.preview(credentials(["client-rate"], "token"), { kubeClientSettings: { qps: 1000, burst: 2000 } });
+            const preview = await stack.preview(credentials(["client-rate"], { password: "token" }), { kubeClientSettings: { qps: 1000, burst: 2000 } });
             assert.doesNotMatch(preview, /replace|\+-/, preview);
-            await stack.up(credentials(["client-rate"], "token"), { kubeClientSettings: { qps: 1000, burst: 2000 } });
+            await stack.up(credentials(["client-rate"], { password: "token" }), { kubeClientSettings: { qps: 1000, burst: 2000 } });
             assert.equal(getObject(cluster, "secret", "client-rate", "regcred").metadata.uid, uid);
         });
     });
@@ -80,7 +65,7 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         kubectlOk(cluster, "create", "secret", "docker-registry", "regcred", "-n", "adopt", "--docker-server=registry.example.com", "--docker-username=e2e-user", "--docker-password=kept-token");
         const before = getObject(cluster, "secret", "adopt", "regcred");
         await withStack(cluster, "adopt", async (stack) => {
-            await stack.up(credentials(["adopt"], "kept-token"));
+            await stack.up(credentials(["adopt"], { password: "kept-token" }));
             const after = getObject(cluster, "secret", "adopt", "regcred");
             assert.equal(after.metadata.uid, before.metadata.uid);
             assert.equal(after.data[".dockerconfigjson"], before.data[".dockerconfigjson"]);
@@ -97,7 +82,7 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         await withStack(cluster, "late-invalid", async (stack) => {
             const error = await stack.upFails((provider) => {
                 const password = pulumi.secret(pulumi.output("known later").apply(() => ""));
-                new RegistryCredentials("regcred", { registries: [{ server: "registry.example.com", username: "e2e-user", password }], namespaces: ["late-invalid"] }, { provider });
+                new RegistryCredentials("regcred", { registries: [{ ...E2E_LOGIN, password }], namespaces: ["late-invalid"] }, { provider });
             });
             const diagnostics = error.slice(error.indexOf("Diagnostics:"));
             assert.match(diagnostics, /registry-credentials:index:RegistryCredentials \(regcred\):\n\s+error: RegistryCredentials "regcred" has an invalid input:\n\s+- registries\[0\]\.password: must not be empty/);
@@ -118,7 +103,7 @@ describe("rotation, adoption and ordering, on a real API server", function () {
                 (provider) => {
                     const component = new RegistryCredentials(
                         "regcred",
-                        { registries: [{ server: "registry.example.com", username: "e2e-user", password: pulumi.secret("t") }], namespaces, serviceAccounts: ["default"] },
+                        { registries: [{ ...E2E_LOGIN, password: pulumi.secret("t") }], namespaces, serviceAccounts: ["default"] },
                         { provider },
                     );
                     new k8s.apps.v1.Deployment(

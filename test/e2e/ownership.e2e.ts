@@ -4,36 +4,15 @@
  * back the list, its managers and the error a user sees.
  */
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
-import { createNamespace, kubectlOk, managersOf, secretConfig, serverSideApply, serviceAccountEntries } from "./cluster";
+import { createNamespace, kubectlDockerConfig, kubectlOk, managersOf, secretConfig, serverSideApply, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
-import { TestProgram, withStack } from "./pulumiStack";
-
-const LOGIN = { server: "registry.example.com", username: "e2e-user", password: "e2e-token" };
-
-/** The component as a user declares it, on the test cluster's provider. */
-function credentials(namespaces: RegistryCredentialsArgs["namespaces"], more: Partial<RegistryCredentialsArgs> = {}): TestProgram {
-    return (provider) => {
-        new RegistryCredentials(
-            "regcred",
-            { registries: [{ ...LOGIN, password: pulumi.secret(LOGIN.password) }], namespaces, ...more },
-            { provider },
-        );
-    };
-}
+import { E2E_LOGIN, credentials, withStack } from "./pulumiStack";
 
 /** The field manager the component uses by default in an e2e stack. */
 const manager = (stack: string) => `regcred/regcred-e2e/${stack}/regcred`;
 
-/** What `kubectl create secret docker-registry` writes for LOGIN. */
-function kubectlBytes(): string {
-    const cluster = sharedCluster();
-    const secret = JSON.parse(
-        kubectlOk(cluster, "create", "secret", "docker-registry", "x", `--docker-server=${LOGIN.server}`, `--docker-username=${LOGIN.username}`, `--docker-password=${LOGIN.password}`, "--dry-run=client", "-o", "json"),
-    );
-    return Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
-}
+/** What `kubectl create secret docker-registry` writes for the E2E login. */
+const kubectlBytes = () => kubectlDockerConfig(sharedCluster(), E2E_LOGIN);
 
 /** Sets a service account's list as `kubectl patch` does (an update, not an apply). */
 function kubectlPatchList(namespace: string, names: string[], fieldManager?: string): void {

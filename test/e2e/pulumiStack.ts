@@ -10,6 +10,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
 import { binary, toolPath } from "../../testcluster/toolchain";
 import { Cluster } from "./cluster";
 
@@ -125,6 +126,19 @@ export class TestStack {
         await this.destroy().catch(() => undefined);
         await this.stack.workspace.removeStack(this.stack.name, { force: true }).catch(() => undefined);
     }
+}
+
+/** The login every e2e rollout uses; tests vary only its password. */
+export const E2E_LOGIN = { server: "registry.example.com", username: "e2e-user", password: "e2e-token" };
+
+/** The component as a user declares it, on the test cluster's provider, with the E2E login. */
+export function credentials(
+    namespaces: RegistryCredentialsArgs["namespaces"],
+    { password = E2E_LOGIN.password, ...more }: Partial<RegistryCredentialsArgs> & { password?: string } = {},
+): TestProgram {
+    return (provider) => {
+        new RegistryCredentials("regcred", { registries: [{ ...E2E_LOGIN, password: pulumi.secret(password) }], namespaces, ...more }, { provider });
+    };
 }
 
 /** Runs `body` with a fresh stack, disposing of it afterwards whatever happens. */
