@@ -25,9 +25,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { RegistryCredentials } from "../components";
-import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
+import { Cluster, kubectl, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
 import { pulumiEnv, removeScratch } from "../test/e2e/pulumiStack";
 import { TOOLS, binary } from "../testcluster/toolchain";
+import { median } from "./report";
 import { REAL_ENGINE_SECTION, withSection } from "./sections";
 
 const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
@@ -78,18 +79,11 @@ async function timed(label: string, timings: Timings, work: () => Promise<void> 
     process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s\n`);
 }
 
-function kubectlOrThrow(cluster: Cluster, args: string[], input?: string): void {
-    const result = kubectl(cluster, args, { input });
-    if (result.status !== 0) {
-        throw new Error(`kubectl ${args.slice(0, 3).join(" ")} failed: ${result.stderr.slice(0, 500)}`);
-    }
-}
-
 /** Namespaces `<prefix>-<i>`, created in one apply, and waited for until each has its `default` service account. */
 async function createNamespaces(cluster: Cluster, prefix: string, count: number): Promise<string[]> {
     const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
     const items = names.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
-    kubectlOrThrow(cluster, ["apply", "--server-side", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    serverSideApply(cluster, { apiVersion: "v1", kind: "List", items }, "bench");
     const deadline = Date.now() + 180_000;
     for (;;) {
         const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
@@ -111,14 +105,14 @@ function floor(cluster: Cluster, namespaces: string[]): void {
         { apiVersion: "v1", kind: "Secret", metadata: { name: "regcred", namespace }, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": config } },
         { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace }, imagePullSecrets: [{ name: "regcred" }] },
     ]);
-    kubectlOrThrow(cluster, ["apply", "--server-side", "--field-manager=bench-floor", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    serverSideApply(cluster, { apiVersion: "v1", kind: "List", items }, "bench-floor");
 }
 
 /** The seeds' loop: two kubectl processes per namespace. */
 function loop(cluster: Cluster, namespaces: string[]): void {
     for (const namespace of namespaces) {
-        kubectlOrThrow(cluster, ["create", "secret", "docker-registry", "regcred", "-n", namespace, `--docker-server=${LOGIN.server}`, `--docker-username=${LOGIN.username}`, "--docker-password=loop"]);
-        kubectlOrThrow(cluster, ["patch", "serviceaccount", "default", "-n", namespace, "-p", '{"imagePullSecrets":[{"name":"regcred"}]}']);
+        kubectlOk(cluster, "create", "secret", "docker-registry", "regcred", "-n", namespace, `--docker-server=${LOGIN.server}`, `--docker-username=${LOGIN.username}`, "--docker-password=loop");
+        kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", namespace, "-p", '{"imagePullSecrets":[{"name":"regcred"}]}');
     }
 }
 
@@ -178,12 +172,6 @@ function deleteNamespaces(cluster: Cluster, names: string[]): void {
     for (let start = 0; start < names.length; start += 500) {
         kubectl(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...names.slice(start, start + 500)]);
     }
-}
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
