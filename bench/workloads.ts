@@ -1,10 +1,13 @@
 /**
  * The two programs the benchmark compares, declaring the same resources:
- * the component, and the loop a user would write without it.
+ * the component, and the loop a user would write without it (with the
+ * component's own service-account writer, which a user would have to write).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../components";
+import { clusterConnection } from "../components/registryCredentials";
+import { ServiceAccountEntries } from "../components/serviceAccountEntries";
 
 export interface Workload {
     readonly namespaces: number;
@@ -24,35 +27,33 @@ export function declareWithComponent(Component: typeof RegistryCredentials, { na
         namespaces: names("team", namespaces),
         serviceAccounts: names("sa", serviceAccounts),
     });
-    return [credentials, ...Object.values(credentials.secrets), ...Object.values(credentials.serviceAccountPatches)];
+    return [credentials, ...Object.values(credentials.secrets), credentials.serviceAccountEntries!];
 }
 
-/** The same Secrets and patches from a hand-written loop. */
+/** The same Secrets and service-account entries from a hand-written loop. */
 export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulumi.Resource[] {
     const { server, username, password } = registry;
     const auth = Buffer.from(`${username}:${password}`).toString("base64");
     const config = JSON.stringify({ auths: { [server]: { username, password, auth } } });
     const data = { ".dockerconfigjson": pulumi.secret(Buffer.from(config).toString("base64")) };
-    const resources: pulumi.Resource[] = [];
+    const secrets: pulumi.Resource[] = [];
+    const entries: Record<string, string> = {};
     for (const namespace of names("team", namespaces)) {
-        const secret = new k8s.core.v1.Secret(`regcred/${namespace}`, {
-            metadata: { name: "regcred", namespace },
-            type: "kubernetes.io/dockerconfigjson",
-            data,
-        });
-        resources.push(secret);
+        secrets.push(
+            new k8s.core.v1.Secret(`regcred/${namespace}`, {
+                metadata: { name: "regcred", namespace },
+                type: "kubernetes.io/dockerconfigjson",
+                data,
+            }),
+        );
         for (const serviceAccount of names("sa", serviceAccounts)) {
-            resources.push(
-                new k8s.core.v1.ServiceAccountPatch(
-                    `regcred/${namespace}/${serviceAccount}`,
-                    {
-                        metadata: { name: serviceAccount, namespace, annotations: { "pulumi.com/patchFieldManager": "regcred" } },
-                        imagePullSecrets: [{ name: "regcred" }],
-                    },
-                    { dependsOn: [secret] },
-                ),
-            );
+            entries[`${namespace}/${serviceAccount}`] = "regcred";
         }
     }
-    return resources;
+    const writer = new ServiceAccountEntries(
+        "regcred/service-accounts",
+        { entries, connection: clusterConnection(undefined), fieldManager: "regcred", waitSeconds: 60 },
+        { dependsOn: secrets },
+    );
+    return [...secrets, writer];
 }

@@ -39,11 +39,18 @@ export interface NamespaceTarget {
      */
     readonly serviceAccounts?: string[];
     /**
-     * Entries to keep in this namespace's service accounts' `imagePullSecrets`,
-     * in place of the component's `keepImagePullSecrets`.
+     * In 0.1.0: other entries to write into the list after ours.
+     *
+     * @deprecated Since 0.2.0 other writers' entries are always kept: the
+     * component adds and removes only its own. Ignored, with a warning.
      */
     readonly keepImagePullSecrets?: string[];
-    /** Overrides the component's `takeOwnership` for this namespace. */
+    /**
+     * In 0.1.0: force our list over another writer's.
+     *
+     * @deprecated Since 0.2.0 the component never takes the list from
+     * another writer. Ignored, with a warning.
+     */
     readonly takeOwnership?: boolean;
 }
 
@@ -86,27 +93,45 @@ export interface RegistryCredentialsArgs {
      */
     readonly secretName?: string;
     /**
-     * Other entries to keep in each patched service account's
-     * `imagePullSecrets`, after ours. The list is atomic for server-side
-     * apply, so whoever applies it writes all of it: name here what another
-     * tool put there (OpenShift's `default-dockercfg-…`, say) so that taking
-     * ownership keeps it. Defaults to `[]`.
+     * In 0.1.0: other entries to write into each list after ours.
+     *
+     * @deprecated Since 0.2.0 other writers' entries are always kept: the
+     * component adds and removes only its own entry. Ignored, with a warning.
      */
     readonly keepImagePullSecrets?: string[];
     /**
-     * Take a service account's `imagePullSecrets` from whoever owns it now
-     * (`pulumi.com/patchForce`), replacing the whole list with ours plus
-     * `keepImagePullSecrets`. Defaults to `false`: another writer's
-     * different list is then a conflict error, and nothing is dropped.
+     * In 0.1.0: force our list over another writer's (`pulumi.com/patchForce`).
+     *
+     * @deprecated Since 0.2.0 the component never takes the list from
+     * another writer, so there is nothing to force. Ignored, with a warning.
      */
     readonly takeOwnership?: boolean;
     /**
-     * The server-side-apply field manager that owns the `imagePullSecrets`
-     * lists this component writes, as shown in `metadata.managedFields` and in
-     * conflict errors. Defaults to `regcred/<project>/<stack>/<component name>`,
+     * How Pods get the Secret:
+     * - `"serviceAccounts"` (the default): our entry, `{ name: secretName }`,
+     *   is added to each listed service account's `imagePullSecrets`, and
+     *   removed again when the namespace, the account or the component goes.
+     *   Other entries are never touched, and no service account is created.
+     * - `"admissionPolicy"`: no service account is touched. A
+     *   MutatingAdmissionPolicy (Kubernetes 1.36 and later) adds the entry to
+     *   every Pod created in the namespaces from then on. `serviceAccounts`
+     *   must not be given.
+     */
+    readonly attach?: "serviceAccounts" | "admissionPolicy";
+    /**
+     * How long to wait for a listed service account that does not exist yet
+     * before failing, in seconds. A new namespace's `default` account appears
+     * a few seconds after the namespace (about 40 s after a bulk create of
+     * 1,200 namespaces). Defaults to 60.
+     */
+    readonly serviceAccountWaitSeconds?: number;
+    /**
+     * The field manager recorded in `metadata.managedFields` for our writes to
+     * `imagePullSecrets`, and by which the component knows an entry it finds
+     * as its own (so a lost state, or an upgrade from 0.1.0, does not leave
+     * entries nobody removes). Defaults to `regcred/<project>/<stack>/<component name>`,
      * cut to the API server's 128 characters. Set it to keep the name stable
-     * across a stack or component rename, or to continue lists written by
-     * `kubectl apply --server-side --field-manager=<name>` without a conflict.
+     * across a stack or component rename.
      */
     readonly fieldManager?: string;
 }

@@ -56,3 +56,20 @@ export function defaultFieldManager(project: string, stack: string, component: s
     }
     return `${start}-${hash}`;
 }
+
+/**
+ * The admission policy's and binding's name: cluster-scoped, so it names the
+ * project, stack and component (lowercased to a DNS-1123 subdomain), and a
+ * hash of them keeps two whose names differ only in case or punctuation
+ * apart.
+ */
+export function admissionPolicyName(project: string, stack: string, component: string): string {
+    const hash = createHash("sha256").update(`${project}/${stack}/${component}`).digest("hex").slice(0, 8);
+    const readable = `regcred.${project}.${stack}.${component}`
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]+/g, "-")
+        .replace(/\.[-.]*|[-.]*\./g, ".")
+        .replace(/^[-.]+|[-.]+$/g, "")
+        .slice(0, 200);
+    return `${readable}.${hash}`.replace(/^[-.]+/, "");
+}

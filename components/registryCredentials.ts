@@ -1,8 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RegistryCredentialsArgs } from "./args";
+import { admissionObjects } from "./admissionPolicy";
+import { NamespaceTarget, RegistryCredentialsArgs } from "./args";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
-import { childName, defaultFieldManager, patchKey } from "./names";
+import { KubeConnection, UnusableConnection, connectionFor } from "./kubeconfig";
+import { admissionPolicyName, childName, defaultFieldManager, patchKey } from "./names";
+import { ServiceAccountEntries } from "./serviceAccountEntries";
 import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
 
 /** The component's type token. */
@@ -10,8 +13,9 @@ export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCre
 
 /**
  * Registry pull credentials in many namespaces: one `kubernetes.io/dockerconfigjson`
- * Secret per namespace, and one ServiceAccountPatch per (namespace, service
- * account) that adds it to `imagePullSecrets`.
+ * Secret per namespace, attached to Pods either through the namespaces'
+ * service accounts (our entry added to their `imagePullSecrets`, nothing
+ * else touched) or through an admission policy.
  *
  * A workload that must not start before its pull secret exists can wait for
  * all of it with `dependsOn: [credentials]`.
@@ -22,11 +26,23 @@ export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCre
 export class RegistryCredentials extends pulumi.ComponentResource {
     /** The Secrets, by namespace. */
     public readonly secrets: Record<string, k8s.core.v1.Secret>;
-    /** The service account patches, by `"namespace/serviceAccount"`. */
-    public readonly serviceAccountPatches: Record<string, k8s.core.v1.ServiceAccountPatch>;
+    /** The service accounts that get our entry, as `"namespace/serviceAccount"` (none with `attach: "admissionPolicy"`). */
+    public readonly serviceAccounts: string[];
+    /** The resource that keeps our entry in those service accounts, if there are any. */
+    public readonly serviceAccountEntries?: ServiceAccountEntries;
+    /** With `attach: "admissionPolicy"`: the MutatingAdmissionPolicy and its binding. */
+    public readonly admissionPolicy?: { policy: k8s.apiextensions.CustomResource; binding: k8s.apiextensions.CustomResource };
+    /**
+     * In 0.1.0: the ServiceAccountPatches, by `"namespace/serviceAccount"`.
+     *
+     * @deprecated Always empty since 0.2.0, which no longer declares a
+     * ServiceAccountPatch per service account: see `serviceAccounts` and
+     * `serviceAccountEntries`.
+     */
+    public readonly serviceAccountPatches: Record<string, k8s.core.v1.ServiceAccountPatch> = {};
     /** The Secret's name in every namespace. */
     public readonly secretName: string;
-    /** The server-side-apply field manager that owns the `imagePullSecrets` lists. */
+    /** The field manager recorded for our writes to `imagePullSecrets`. */
     public readonly fieldManager: string;
     /** The `.dockerconfigjson` every Secret holds, as a Pulumi secret. */
     public readonly dockerConfigJson: pulumi.Output<string>;
@@ -42,31 +58,52 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
         this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args, this));
         warnIfRotationWouldReplace(this);
+        warnIfDeprecated(args, this);
         const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
+        const targets = rolloutTargets(args);
 
-        // The children are declared right here, not in helper methods: the SDK
-        // records the whole call stack of every resource it registers, so each
-        // frame between the caller and a child costs memory per child
+        // The Secrets are declared right here, not in a helper: the SDK
+        // records the whole call stack of every resource it registers, so
+        // each frame between the caller and a child costs memory per child
         // (BENCHMARKS.md, "Where the time goes").
         this.secrets = {};
-        this.serviceAccountPatches = {};
-        for (const { namespace, serviceAccounts, keepImagePullSecrets, takeOwnership } of rolloutTargets(args)) {
-            const secret = new k8s.core.v1.Secret(
+        for (const { namespace } of targets) {
+            this.secrets[namespace] = new k8s.core.v1.Secret(
                 childName(name, namespace),
                 { metadata: { name: this.secretName, namespace }, type: "kubernetes.io/dockerconfigjson", data: secretData },
                 { parent: this },
             );
-            this.secrets[namespace] = secret;
+        }
 
-            for (const serviceAccount of serviceAccounts) {
-                this.serviceAccountPatches[patchKey(namespace, serviceAccount)] = new k8s.core.v1.ServiceAccountPatch(
-                    childName(name, namespace, serviceAccount),
+        // Attached once every Secret exists, so that nothing ever names a Secret that is not there yet.
+        const afterSecrets = { parent: this, dependsOn: Object.values(this.secrets) };
+        if (args.attach === "admissionPolicy") {
+            const objectName = admissionPolicyName(pulumi.getProject(), pulumi.getStack(), name);
+            const { policy, binding } = admissionObjects(objectName, this.secretName, Object.keys(this.secrets));
+            const policyResource = new k8s.apiextensions.CustomResource(`${name}/admission-policy`, policy as k8s.apiextensions.CustomResourceArgs, afterSecrets);
+            this.admissionPolicy = {
+                policy: policyResource,
+                binding: new k8s.apiextensions.CustomResource(`${name}/admission-policy-binding`, binding as k8s.apiextensions.CustomResourceArgs, {
+                    parent: this,
+                    dependsOn: [policyResource],
+                }),
+            };
+            this.serviceAccounts = [];
+        } else {
+            const entries = Object.fromEntries(
+                targets.flatMap(({ namespace, serviceAccounts }) => serviceAccounts.map((account) => [patchKey(namespace, account), this.secretName])),
+            );
+            this.serviceAccounts = Object.keys(entries);
+            if (this.serviceAccounts.length > 0) {
+                this.serviceAccountEntries = new ServiceAccountEntries(
+                    `${name}/service-accounts`,
                     {
-                        metadata: { name: serviceAccount, namespace, annotations: patchAnnotations(this.fieldManager, takeOwnership) },
-                        imagePullSecrets: [this.secretName, ...keepImagePullSecrets].map((entry) => ({ name: entry })),
+                        entries,
+                        connection: clusterConnection(this.getProvider("kubernetes:core/v1:Secret")),
+                        fieldManager: this.fieldManager,
+                        waitSeconds: args.serviceAccountWaitSeconds ?? DEFAULT_WAIT_SECONDS,
                     },
-                    // The secret first, so that no service account ever names a secret that does not exist.
-                    { parent: this, dependsOn: [secret] },
+                    afterSecrets,
                 );
             }
         }
@@ -76,41 +113,78 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             fieldManager: this.fieldManager,
             dockerConfigJson: this.dockerConfigJson,
             namespaces: Object.keys(this.secrets),
+            serviceAccounts: this.serviceAccounts,
         });
     }
 }
 
-/** A namespace with every setting resolved. */
+/** How long a missing service account is waited for, by default. */
+const DEFAULT_WAIT_SECONDS = 60;
+
+/** A namespace with its service accounts resolved. */
 interface RolloutTarget {
     readonly namespace: string;
     readonly serviceAccounts: readonly string[];
-    readonly keepImagePullSecrets: readonly string[];
-    readonly takeOwnership: boolean;
 }
 
 function rolloutTargets(args: RegistryCredentialsArgs): RolloutTarget[] {
+    const fallback = args.attach === "admissionPolicy" ? [] : (args.serviceAccounts ?? ["default"]);
     return args.namespaces.map((target) => {
         const own = typeof target === "string" ? { name: target } : target;
-        return {
-            namespace: own.name,
-            serviceAccounts: own.serviceAccounts ?? args.serviceAccounts ?? ["default"],
-            keepImagePullSecrets: own.keepImagePullSecrets ?? args.keepImagePullSecrets ?? [],
-            takeOwnership: own.takeOwnership ?? args.takeOwnership ?? false,
-        };
+        return { namespace: own.name, serviceAccounts: own.serviceAccounts ?? fallback };
     });
 }
 
 /**
- * `ServiceAccount.imagePullSecrets` is an atomic list for server-side apply:
- * one field manager owns all of it. A named field manager tells whoever meets
- * a conflict which stack holds the list. Forcing takes the whole list from
- * its owner, so it happens only when the caller asks for it; otherwise a
- * different list set by someone else fails the update instead of being lost.
+ * The connection the service-account writer uses: the one of the Kubernetes
+ * provider the Secrets go through, so the user gives credentials once. A
+ * provider resource's inputs come back as its outputs, so an explicit
+ * provider's `kubeconfig`, `context` and `cluster` can be read off it (its
+ * type does not declare them); the default provider's come from the
+ * `kubernetes:` config and KUBECONFIG, as the provider reads them.
+ *
+ * Exported for the benchmark's hand-written loop.
+ *
+ * A kubeconfig that cannot be used is not an error here: `render` and a
+ * preview need no cluster. The writer fails with the reason when it is
+ * asked to write.
  */
-function patchAnnotations(fieldManager: string, takeOwnership: boolean): Record<string, string> {
-    return takeOwnership
-        ? { "pulumi.com/patchFieldManager": fieldManager, "pulumi.com/patchForce": "true" }
-        : { "pulumi.com/patchFieldManager": fieldManager };
+export function clusterConnection(kubernetesProvider: pulumi.ProviderResource | undefined): pulumi.Output<KubeConnection | UnusableConnection> {
+    const provider = kubernetesProvider as
+        | (pulumi.ProviderResource & { kubeconfig?: pulumi.Output<string>; context?: pulumi.Output<string>; cluster?: pulumi.Output<string> })
+        | undefined;
+    const config = new pulumi.Config("kubernetes");
+    const settings =
+        provider === undefined
+            ? { kubeconfig: config.getSecret("kubeconfig") ?? process.env.KUBECONFIG, context: config.get("context"), cluster: config.get("cluster") }
+            : { kubeconfig: provider.kubeconfig, context: provider.context, cluster: provider.cluster };
+    return pulumi.secret(
+        pulumi.all([settings.kubeconfig, settings.context, settings.cluster]).apply(([kubeconfig, context, cluster]) => {
+            try {
+                return connectionFor({ kubeconfig: kubeconfig || undefined, context: context || undefined, cluster: cluster || undefined });
+            } catch (error) {
+                return { unusable: (error as Error).message };
+            }
+        }),
+    );
+}
+
+/** Settings that 0.2.0 no longer needs, said once per component. */
+function warnIfDeprecated(args: RegistryCredentialsArgs, component: RegistryCredentials): void {
+    const perNamespace = args.namespaces.filter((target): target is NamespaceTarget => typeof target === "object");
+    if (args.takeOwnership !== undefined || perNamespace.some((target) => target.takeOwnership !== undefined)) {
+        pulumi.log.warn(
+            "takeOwnership is deprecated and ignored: since 0.2.0 the component adds and removes only its own entry in imagePullSecrets " +
+                "and never takes the list from another writer, so there is nothing to force. Remove it.",
+            component,
+        );
+    }
+    if (args.keepImagePullSecrets !== undefined || perNamespace.some((target) => target.keepImagePullSecrets !== undefined)) {
+        pulumi.log.warn(
+            "keepImagePullSecrets is deprecated and ignored: since 0.2.0 every other entry in imagePullSecrets is kept as it is. Remove it.",
+            component,
+        );
+    }
 }
 
 /**

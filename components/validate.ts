@@ -33,7 +33,7 @@ const SUBDOMAIN_RULE = "a DNS-1123 subdomain: lowercase letters, digits, '-' and
 
 // The settings each object takes, for "did you mean" on a misspelt one: a
 // JavaScript caller's typo would otherwise be dropped without a word.
-const ARG_KEYS = ["registries", "dockerConfigJson", "namespaces", "serviceAccounts", "secretName", "keepImagePullSecrets", "takeOwnership", "fieldManager"];
+const ARG_KEYS = ["registries", "dockerConfigJson", "namespaces", "serviceAccounts", "secretName", "keepImagePullSecrets", "takeOwnership", "fieldManager", "attach", "serviceAccountWaitSeconds"];
 const NAMESPACE_KEYS = ["name", "serviceAccounts", "keepImagePullSecrets", "takeOwnership"];
 const LOGIN_KEYS = ["server", "username", "password", "email"];
 
@@ -79,16 +79,43 @@ export function validateArgs(componentName: string, args: RegistryCredentialsArg
                 : `must be a string, not ${describe(args.fieldManager)}`,
         );
     }
+    checkAttach(args, report);
+    const waitSeconds = args.serviceAccountWaitSeconds;
+    if (waitSeconds !== undefined && !(typeof waitSeconds === "number" && Number.isFinite(waitSeconds) && waitSeconds >= 0 && waitSeconds <= MAX_WAIT_SECONDS)) {
+        report("serviceAccountWaitSeconds", `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, not ${describe(waitSeconds)}`);
+    }
     (Array.isArray(args.namespaces) ? args.namespaces : []).forEach((target, i) => {
         if (isPlainObject(target)) {
             const path = `namespaces[${i}]`;
             checkKeys(target, path, NAMESPACE_KEYS, report);
+            if (args.attach === "admissionPolicy" && target.serviceAccounts !== undefined) {
+                report(`${path}.serviceAccounts`, ADMISSION_WITHOUT_ACCOUNTS);
+            }
             checkNames(target.serviceAccounts, `${path}.serviceAccounts`, report);
             checkKeptEntries(target.keepImagePullSecrets, `${path}.keepImagePullSecrets`, secretName, report);
             checkBoolean(target.takeOwnership, `${path}.takeOwnership`, report);
         }
     });
     return problems;
+}
+
+const ATTACH_MODES = ["serviceAccounts", "admissionPolicy"];
+const MAX_WAIT_SECONDS = 3600;
+const ADMISSION_WITHOUT_ACCOUNTS =
+    'is not used with attach: "admissionPolicy", which touches no service account (the policy adds the Secret to every new Pod in the namespace): remove it, or leave attach at "serviceAccounts"';
+
+/**
+ * The way the Secret gets to Pods. In admission-policy mode a service
+ * account list would be silently unused, so it is refused.
+ */
+function checkAttach(args: RegistryCredentialsArgs, report: Report) {
+    if (args.attach !== undefined && !ATTACH_MODES.includes(args.attach as string)) {
+        const suggestion = typeof args.attach === "string" ? closest(args.attach, ATTACH_MODES) : undefined;
+        report("attach", `must be "serviceAccounts" or "admissionPolicy", not ${describe(args.attach)}${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`);
+    }
+    if (args.attach === "admissionPolicy" && args.serviceAccounts !== undefined) {
+        report("serviceAccounts", ADMISSION_WITHOUT_ACCOUNTS);
+    }
 }
 
 /** Settings an object does not take, with the one probably meant. */

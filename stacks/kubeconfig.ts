@@ -4,34 +4,20 @@
  * file defines a context. The stacks' program and render use it; the
  * provider reads only one file.
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
+import { kubeconfigFiles, readKubeconfigFile } from "../components/kubeconfig";
+
+export { kubeconfigFiles };
 
 /** The files KUBECONFIG lists, in its order. */
 function listedFiles(kubeconfig: string | undefined): string[] {
     return (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
 }
 
-/** The kubeconfig files kubectl would read, in its order. */
-export function kubeconfigFiles(kubeconfig = process.env.KUBECONFIG): string[] {
-    const listed = listedFiles(kubeconfig);
-    return listed.length > 0 ? listed : [path.join(os.homedir(), ".kube", "config")];
-}
-
-function readKubeconfig(file: string): { "current-context"?: string; contexts?: { name?: string }[] } | undefined {
-    try {
-        return YAML.parse(fs.readFileSync(file, "utf8")) ?? undefined;
-    } catch {
-        return undefined;
-    }
-}
-
 /** The current context as kubectl resolves it (the first file that sets one wins), with that file. */
 export function currentContext(kubeconfig = process.env.KUBECONFIG): { context: string; file: string } | undefined {
     for (const file of kubeconfigFiles(kubeconfig)) {
-        const context = readKubeconfig(file)?.["current-context"];
+        const context = readKubeconfigFile(file)?.["current-context"];
         if (typeof context === "string" && context !== "") {
             return { context, file };
         }
@@ -52,5 +38,5 @@ export function kubeconfigFileFor(context: string | undefined, kubeconfig = proc
         return undefined;
     }
     const wanted = context ?? currentContext(kubeconfig)?.context;
-    return files.find((file) => (readKubeconfig(file)?.contexts ?? []).some((entry) => entry?.name === wanted));
+    return files.find((file) => (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === wanted));
 }

@@ -58,13 +58,13 @@ function securePathsOf(project: string, stack: string): ConfigSource["stackFile"
     }
 }
 
-/** The stack's outputs: per cluster, the Secret's name, its namespaces and the patched service accounts. */
+/** The stack's outputs: per cluster, the Secret's name, its namespaces and the service accounts that name it. */
 export function stackOutputs(clusters: readonly DeclaredCluster[]): { rollout: Record<string, unknown> } {
     return {
         rollout: Object.fromEntries(
             clusters.map(({ cluster, credentials }) => [
                 cluster.key,
-                { secretName: credentials.secretName, namespaces: Object.keys(credentials.secrets), serviceAccountPatches: Object.keys(credentials.serviceAccountPatches) },
+                { secretName: credentials.secretName, namespaces: Object.keys(credentials.secrets), serviceAccounts: credentials.serviceAccounts },
             ]),
         ),
     };

@@ -15,6 +15,8 @@ import { StackFileConfig, projectName, readStackFile } from "./stackFiles";
 
 // Types only: program.ts and mockRuntime.ts load @pulumi/pulumi, which reads
 // the config from the environment, so they are imported once it is there.
+import type * as pulumi from "@pulumi/pulumi";
+import type { RegistryCredentials } from "../components";
 import type { DeclaredCluster } from "./program";
 import type { Registration } from "./mockRuntime";
 
@@ -60,7 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
     let clusters: DeclaredCluster[];
     try {
         clusters = declareStack(configFromRuntime(), { offline: true, warn: (message) => warnings.push(message) });
-        await engine.allRegistered(clusters.flatMap(({ provider, credentials }) => [provider, ...Object.values(credentials.secrets), ...Object.values(credentials.serviceAccountPatches)]));
+        await engine.allRegistered(clusters.flatMap(({ provider, credentials }) => [provider, ...Object.values(credentials.secrets), ...attachments(credentials)]));
     } catch (error) {
         return fail(error);
     }
@@ -70,18 +72,19 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const { cluster, credentials } of clusters) {
         const where = cluster.context === undefined ? describeCurrentContext() : `kubeconfig context ${JSON.stringify(cluster.context)}`;
         for (const [namespace, secret] of Object.entries(credentials.secrets)) {
-            documents.push(manifest(byUrn.get(await engine.valueOf(secret.urn))!, [`cluster: ${where}`], engine, options));
-            const patches = Object.entries(credentials.serviceAccountPatches).filter(([key]) => key.startsWith(`${namespace}/`));
-            for (const [, patch] of patches) {
-                const registration = byUrn.get(await engine.valueOf(patch.urn))!;
-                const annotations = registration.inputs.metadata?.annotations ?? {};
-                documents.push(
-                    manifest(registration, [
-                        `cluster: ${where}`,
-                        `A patch, applied server-side as field manager ${JSON.stringify(annotations["pulumi.com/patchFieldManager"])}` +
-                            (annotations["pulumi.com/patchForce"] === "true" ? ", forcing conflicts" : ", without forcing conflicts"),
-                    ], engine, options),
-                );
+            const accounts = accountsIn(credentials.serviceAccounts, namespace);
+            const attached =
+                credentials.admissionPolicy !== undefined
+                    ? "Added to new Pods' imagePullSecrets by the admission policy below."
+                    : accounts.length === 0
+                      ? "Attached to no service account."
+                      : `Added as one entry to the imagePullSecrets of service account${accounts.length === 1 ? "" : "s"} ${accounts.join(", ")}` +
+                        ` (a conditional JSON Patch as field manager ${JSON.stringify(credentials.fieldManager)}; other entries are kept, and no account is created).`;
+            documents.push(manifest(byUrn.get(await engine.valueOf(secret.urn))!, [`cluster: ${where}`, attached], engine, options));
+        }
+        if (credentials.admissionPolicy !== undefined) {
+            for (const resource of [credentials.admissionPolicy.policy, credentials.admissionPolicy.binding]) {
+                documents.push(manifest(byUrn.get(await engine.valueOf(resource.urn))!, [`cluster: ${where}`], engine, options));
             }
         }
     }
@@ -163,21 +166,29 @@ function describeCurrentContext(): string {
         : `the current kubeconfig context, here ${JSON.stringify(current.context)} (from ${current.file})`;
 }
 
-/** clusters × namespaces, and the service accounts patched in each. */
+/** clusters × namespaces, and the service accounts that get the entry in each. */
 function summary(stack: string, clusters: readonly DeclaredCluster[]): string {
     const secrets = clusters.reduce((n, { credentials }) => n + Object.keys(credentials.secrets).length, 0);
-    const patches = clusters.reduce((n, { credentials }) => n + Object.keys(credentials.serviceAccountPatches).length, 0);
+    const entries = clusters.reduce((n, { credentials }) => n + credentials.serviceAccounts.length, 0);
     const first = clusters[0].credentials;
     const namespaces = Object.keys(first.secrets);
-    const perNamespace = namespaces.map((namespace) => {
-        const accounts = Object.keys(first.serviceAccountPatches).filter((key) => key.startsWith(`${namespace}/`)).map((key) => key.slice(namespace.length + 1));
-        return `${namespace} [${accounts.join(", ")}]`;
-    });
+    const perNamespace = namespaces.map((namespace) => `${namespace} [${accountsIn(first.serviceAccounts, namespace).join(", ")}]`);
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
     return (
         `stack ${stack}: ${plural(clusters.length, "cluster")} × ${plural(namespaces.length, "namespace")} = ${plural(secrets, "Secret")}, ` +
-        `and ${patches} ServiceAccount patch${patches === 1 ? "" : "es"} (service accounts per namespace: ${perNamespace.join("; ")})`
+        `and ${entries} service account ${entries === 1 ? "entry" : "entries"} (service accounts per namespace: ${perNamespace.join("; ")})`
     );
+}
+
+/** The resources besides the Secrets that attach them. */
+function attachments(credentials: RegistryCredentials): pulumi.Resource[] {
+    const policy = credentials.admissionPolicy;
+    return [...(credentials.serviceAccountEntries ? [credentials.serviceAccountEntries] : []), ...(policy ? [policy.policy, policy.binding] : [])];
+}
+
+/** The service accounts of one namespace, from `namespace/serviceAccount` keys. */
+function accountsIn(keys: readonly string[], namespace: string): string[] {
+    return keys.filter((key) => key.startsWith(`${namespace}/`)).map((key) => key.slice(namespace.length + 1));
 }
 
 /** Prints an error as `pulumi up` would show it: the message alone for config errors, which say everything. */

@@ -1,7 +1,7 @@
 /**
  * A 10-namespace smoke run of the benchmark's workloads, so that the
  * benchmark cannot rot, and a check that the baseline declares the same
- * Secrets and patches as the component: otherwise the comparison is void.
+ * Secrets and service-account entries as the component: otherwise the comparison is void.
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
@@ -14,8 +14,8 @@ const comparable = (registrations: Registration[]) =>
         .map((r) => ({
             type: r.type,
             name: r.name,
-            inputs: JSON.stringify(r.inputs, (key, value) => (key === "pulumi.com/patchFieldManager" ? "<field manager>" : unwrapSecret(value))),
-            dependsOnASecret: r.dependencies.length === 1,
+            inputs: JSON.stringify(r.inputs, (key, value) => (key === "fieldManager" ? "<field manager>" : unwrapSecret(value))),
+            dependencies: r.dependencies.length,
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
 
@@ -29,7 +29,8 @@ describe("benchmark workloads", () => {
             const component = comparable(await registered(() => declareWithComponent(RegistryCredentials, workload)));
             const baseline = comparable(await registered(() => declareBaseline(workload)));
 
-            assert.equal(component.length, 10 * (1 + serviceAccounts));
+            assert.equal(component.length, 10 + 1);
+            assert.equal(Object.keys(JSON.parse(component.find((r) => r.name === "regcred/service-accounts")!.inputs).entries).length, 10 * serviceAccounts);
             assert.deepEqual(baseline, component);
         });
     }
@@ -40,8 +41,8 @@ describe("benchmark workloads", () => {
             const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", measure, variant, "10", "1"], { encoding: "utf8" });
             assert.equal(result.status, 0, result.stderr);
             const sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
-            // The root Stack, the component if any, and 10 Secrets and 10 patches: timing stops only once all are in.
-            assert.equal(sample.resources, (variant === "component" ? 2 : 1) + 20, result.stdout);
+            // The root Stack, the component if any, 10 Secrets and the entries resource: timing stops only once all are in.
+            assert.equal(sample.resources, (variant === "component" ? 2 : 1) + 11, result.stdout);
             assert.ok(sample.ms > 0, result.stdout);
             assert.ok(sample.maxRssKb >= sample.rssBeforeKb, result.stdout);
         });

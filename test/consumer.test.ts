@@ -13,6 +13,7 @@ import * as path from "path";
 import * as ts from "typescript";
 import { isSecretWrapped, unwrapSecret } from "../stacks/mockRuntime";
 
+const ENTRIES = "pulumi-nodejs:dynamic/registry-credentials:ServiceAccountEntries";
 const ROOT = path.join(__dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const PASSWORD = "consumer-test-password";
@@ -80,9 +81,9 @@ describe("the npm package, used from another program", function () {
         assert.deepEqual(unexpected, []);
     });
 
-    it("declares @pulumi/pulumi and @pulumi/kubernetes as peers, and depends on nothing else", () => {
+    it("declares @pulumi/pulumi and @pulumi/kubernetes as peers, and depends on yaml alone (to read kubeconfigs)", () => {
         assert.deepEqual(Object.keys(manifest.peerDependencies).sort(), ["@pulumi/kubernetes", "@pulumi/pulumi"]);
-        assert.equal(manifest.dependencies, undefined);
+        assert.deepEqual(Object.keys(manifest.dependencies), ["yaml"]);
         for (const name of ["@pulumi/pulumi", "@pulumi/kubernetes"]) {
             assert.ok(manifest.devDependencies[name], `${name} is not a dev dependency`);
         }
@@ -156,16 +157,20 @@ describe("the npm package, used from another program", function () {
                 assert.equal(require(path.join(program, "node_modules/@pulumi/pulumi/package.json")).version, versions.pulumi);
             });
 
-            it("runs the example from the compiled JavaScript: a Secret and a patch per namespace, under the component, on the program's provider", () => {
+            it("runs the example from the compiled JavaScript: a Secret per namespace on the program's provider, and the entries resource, under the component", () => {
                 const of = (type: string) => registrations.filter((r) => r.type === type);
                 const [component] = of("registry-credentials:index:RegistryCredentials");
                 assert.ok(component, "the component was not registered");
                 const [provider] = of("pulumi:providers:kubernetes");
-                const children = [...of("kubernetes:core/v1:Secret"), ...of("kubernetes:core/v1:ServiceAccountPatch")];
-                assert.deepEqual(children.map((r) => r.name).sort(), ["ghcr-pull/search", "ghcr-pull/search/default", "ghcr-pull/shop", "ghcr-pull/shop/default"]);
-                for (const child of children) {
+                const secrets = of("kubernetes:core/v1:Secret");
+                const [entries] = of(ENTRIES);
+                assert.deepEqual(secrets.map((r) => r.name).sort(), ["ghcr-pull/search", "ghcr-pull/shop"]);
+                assert.deepEqual(entries.inputs.entries, { "search/default": "ghcr-pull", "shop/default": "ghcr-pull" });
+                for (const child of [...secrets, entries]) {
                     assert.equal(child.parent, component.urn);
-                    assert.ok(child.provider.startsWith(`${provider.urn}::`), `${child.name} is not on the program's provider`);
+                }
+                for (const secret of secrets) {
+                    assert.ok(secret.provider.startsWith(`${provider.urn}::`), `${secret.name} is not on the program's provider`);
                 }
             });
 
@@ -188,9 +193,9 @@ describe("the npm package, used from another program", function () {
                 assert.ok(!outsideSecrets.includes(Buffer.from(`acme-bot:${PASSWORD}`).toString("base64")));
             });
 
-            it("lets a Deployment wait for every Secret and patch with dependsOn: [credentials]", () => {
+            it("lets a Deployment wait for every Secret and the entries with dependsOn: [credentials]", () => {
                 const deployment = registrations.find((r) => r.type === "kubernetes:apps/v1:Deployment");
-                const children = registrations.filter((r) => r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:core/v1:ServiceAccountPatch");
+                const children = registrations.filter((r) => r.type === "kubernetes:core/v1:Secret" || r.type === ENTRIES);
                 for (const child of children) {
                     assert.ok(deployment.dependencies.includes(child.urn), `the Deployment does not wait for ${child.name}`);
                 }

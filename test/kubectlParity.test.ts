@@ -64,7 +64,8 @@ function kubectlDockerConfig(c: Case): string {
     if (c.server !== undefined) args.push(`--docker-server=${c.server}`);
     args.push(`--docker-username=${c.username}`, `--docker-password=${c.password}`);
     if (c.email !== undefined) args.push(`--docker-email=${c.email}`);
-    const secret = JSON.parse(execFileSync("kubectl", args, { encoding: "utf8" }));
+    // A client-side dry run needs no cluster; no kubeconfig keeps kubectl from reading one (the unit tests' is made up).
+    const secret = JSON.parse(execFileSync("kubectl", args, { encoding: "utf8", env: { ...process.env, KUBECONFIG: "/nonexistent" } }));
     return secret.data[".dockerconfigjson"];
 }
 

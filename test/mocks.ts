@@ -43,3 +43,11 @@ export async function registered(declare: () => pulumi.Resource[]): Promise<Regi
     await allRegistered(declare());
     return runtime.registrations.slice(start);
 }
+
+/**
+ * A kubeconfig of made-up clusters. The component reads its provider's
+ * kubeconfig for the service-account writer; KUBECONFIG points here, so no
+ * test reads the developer's own.
+ */
+export const KUBECONFIG_FIXTURE = require("path").join(__dirname, "fixtures", "kubeconfig.yaml");
+process.env.KUBECONFIG = KUBECONFIG_FIXTURE;

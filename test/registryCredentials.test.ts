@@ -12,13 +12,16 @@ import {
     unwrapSecret,
     valueOf,
 } from "./mocks";
+import { KUBECONFIG_FIXTURE } from "./mocks";
 
 type Library = Awaited<ReturnType<typeof loadComponents>>;
 type Args = import("../components").RegistryCredentialsArgs;
 type Component = import("../components").RegistryCredentials;
 
 const SECRET = "kubernetes:core/v1:Secret";
-const PATCH = "kubernetes:core/v1:ServiceAccountPatch";
+const ENTRIES = "pulumi-nodejs:dynamic/registry-credentials:ServiceAccountEntries";
+const POLICY = "kubernetes:admissionregistration.k8s.io/v1:MutatingAdmissionPolicy";
+const BINDING = "kubernetes:admissionregistration.k8s.io/v1:MutatingAdmissionPolicyBinding";
 const COMPONENT = "registry-credentials:index:RegistryCredentials";
 
 const PASSWORD = "s3cret<P@ss>&word";
@@ -38,7 +41,8 @@ async function declare(name: string, args: Args, opts?: pulumi.ComponentResource
     let component!: Component;
     const registrations = await registered(() => {
         component = new lib.RegistryCredentials(name, args, opts);
-        return [component, ...Object.values(component.secrets), ...Object.values(component.serviceAccountPatches)];
+        const policy = component.admissionPolicy;
+        return [component, ...Object.values(component.secrets), ...(component.serviceAccountEntries ? [component.serviceAccountEntries] : []), ...(policy ? [policy.policy, policy.binding] : [])];
     });
     return { component, registrations, ...split(registrations) };
 }
@@ -46,7 +50,8 @@ async function declare(name: string, args: Args, opts?: pulumi.ComponentResource
 function split(registrations: Registration[]) {
     return {
         secrets: registrations.filter((r) => r.type === SECRET),
-        patches: registrations.filter((r) => r.type === PATCH),
+        entries: registrations.filter((r) => r.type === ENTRIES),
+        policies: registrations.filter((r) => r.type === POLICY || r.type === BINDING),
         self: registrations.find((r) => r.type === COMPONENT)!,
     };
 }
@@ -77,40 +82,52 @@ describe("RegistryCredentials", () => {
             }
         });
 
-        it("patches each namespace's default service account to list the secret", async () => {
-            const { component, patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+        it("adds the Secret to each namespace's default service account, through one entries resource", async () => {
+            const { component, entries } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
 
-            assert.deepEqual(Object.keys(component.serviceAccountPatches), ["team-a/default", "team-b/default"]);
-            assert.deepEqual(
-                patches.map((p) => [p.inputs.metadata.namespace, p.inputs.metadata.name, p.inputs.imagePullSecrets]),
-                [
-                    ["team-a", "default", [{ name: "regcred" }]],
-                    ["team-b", "default", [{ name: "regcred" }]],
-                ],
-            );
+            assert.deepEqual(component.serviceAccounts, ["team-a/default", "team-b/default"]);
+            assert.equal(entries.length, 1);
+            assert.equal(entries[0].name, "regcred/service-accounts");
+            assert.deepEqual(entries[0].inputs.entries, { "team-a/default": "regcred", "team-b/default": "regcred" });
+            assert.equal(entries[0].inputs.waitSeconds, 60);
         });
 
-        it("patches a namespace's own service accounts in place of the component's, and none for []", async () => {
-            const { component } = await declare("regcred", {
+        it("uses a namespace's own service accounts in place of the component's, and none for []", async () => {
+            const { component, entries } = await declare("regcred", {
                 registries: [robot],
                 serviceAccounts: ["default", "builder"],
                 namespaces: ["team-a", { name: "team-b", serviceAccounts: ["ci"] }, { name: "team-c", serviceAccounts: [] }],
+                serviceAccountWaitSeconds: 5,
             });
 
             assert.deepEqual(Object.keys(component.secrets), ["team-a", "team-b", "team-c"]);
-            assert.deepEqual(Object.keys(component.serviceAccountPatches), ["team-a/default", "team-a/builder", "team-b/ci"]);
+            assert.deepEqual(Object.keys(entries[0].inputs.entries).sort(), ["team-a/builder", "team-a/default", "team-b/ci"]);
+            assert.equal(entries[0].inputs.waitSeconds, 5);
         });
 
         it("declares secrets only when serviceAccounts is []", async () => {
-            const { secrets, patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a"], serviceAccounts: [] });
+            const { secrets, entries } = await declare("regcred", { registries: [robot], namespaces: ["team-a"], serviceAccounts: [] });
             assert.equal(secrets.length, 1);
-            assert.equal(patches.length, 0);
+            assert.equal(entries.length, 0);
+        });
+
+        it("in admission-policy mode, declares a policy and a binding selecting the namespaces, and touches no service account", async () => {
+            const { component, entries, policies } = await declare("regcred", { registries: [robot], namespaces: ["team-b", "team-a"], attach: "admissionPolicy" });
+            assert.equal(entries.length, 0);
+            assert.deepEqual(component.serviceAccounts, []);
+            const [policy, binding] = policies;
+            assert.equal(policy.inputs.kind, "MutatingAdmissionPolicy");
+            assert.equal(binding.inputs.spec.policyName, policy.inputs.metadata.name);
+            assert.deepEqual(binding.inputs.spec.matchResources.namespaceSelector.matchExpressions, [
+                { key: "kubernetes.io/metadata.name", operator: "In", values: ["team-a", "team-b"] },
+            ]);
+            assert.match(policy.inputs.spec.mutations[0].jsonPatch.expression, /name: "regcred"/);
         });
 
         it("names the Secret secretName when given, and after the component otherwise", async () => {
             const named = await declare("creds", { registries: [robot], namespaces: ["team-a"], secretName: "ghcr-pull" });
             assert.equal(named.secrets[0].inputs.metadata.name, "ghcr-pull");
-            assert.deepEqual(named.patches[0].inputs.imagePullSecrets, [{ name: "ghcr-pull" }]);
+            assert.deepEqual(named.entries[0].inputs.entries, { "team-a/default": "ghcr-pull" });
             assert.equal(named.component.secretName, "ghcr-pull");
 
             const unnamed = await declare("creds", { registries: [robot], namespaces: ["team-a"] });
@@ -138,7 +155,7 @@ describe("RegistryCredentials", () => {
     });
 
     describe("a diffable rollout", () => {
-        it("names children from the component, namespace and service account only", async () => {
+        it("names children from the component and namespace only", async () => {
             const names = async (namespaces: string[]) =>
                 (await declare("regcred", { registries: [robot], namespaces })).registrations
                     .filter((r) => r.custom)
@@ -148,37 +165,36 @@ describe("RegistryCredentials", () => {
             const before = await names(["team-a", "team-b", "team-c"]);
             const after = await names(["team-d", "team-c", "team-a"]);
 
-            assert.deepEqual(before, [
-                "regcred/team-a",
-                "regcred/team-a/default",
-                "regcred/team-b",
-                "regcred/team-b/default",
-                "regcred/team-c",
-                "regcred/team-c/default",
-            ]);
-            for (const kept of ["regcred/team-a", "regcred/team-a/default", "regcred/team-c", "regcred/team-c/default"]) {
+            assert.deepEqual(before, ["regcred/service-accounts", "regcred/team-a", "regcred/team-b", "regcred/team-c"]);
+            for (const kept of before.filter((name) => name !== "regcred/team-b")) {
                 assert.ok(after.includes(kept), `${kept} keeps its name`);
             }
         });
 
         it("keeps namespace a-b with account c apart from namespace a with account b-c", async () => {
-            const { registrations } = await declare("regcred", {
+            const { entries } = await declare("regcred", {
                 registries: [robot],
                 namespaces: [
                     { name: "a-b", serviceAccounts: ["c"] },
                     { name: "a", serviceAccounts: ["b-c"] },
                 ],
             });
-            const urns = registrations.map((r) => r.urn);
-            assert.equal(new Set(urns).size, urns.length);
-            assert.equal(urns.length, 5);
+            assert.deepEqual(Object.keys(entries[0].inputs.entries).sort(), ["a-b/c", "a/b-c"]);
+        });
+
+        it("adding a namespace changes the entries resource's inputs by that namespace's accounts alone", async () => {
+            const before = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"], serviceAccounts: ["default", "ci"] });
+            const after = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-c", "team-b"], serviceAccounts: ["default", "ci"] });
+            const added = Object.keys(after.entries[0].inputs.entries).filter((key) => !(key in before.entries[0].inputs.entries));
+            assert.deepEqual(added.sort(), ["team-c/ci", "team-c/default"]);
+            assert.equal(Object.keys(after.entries[0].inputs.entries).length, 6);
         });
 
         it("rotating a password changes only the Secret data", async () => {
             const before = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
             const after = await declare("regcred", { registries: [{ ...robot, password: "rotated" }], namespaces: ["team-a", "team-b"] });
 
-            assert.deepEqual(after.patches, before.patches);
+            assert.deepEqual(after.entries[0].inputs.entries, before.entries[0].inputs.entries);
             assert.deepEqual(after.secrets.map((s) => s.urn), before.secrets.map((s) => s.urn));
             after.secrets.forEach((secret, i) => {
                 const { data: newData, ...rest } = secret.inputs;
@@ -232,33 +248,33 @@ describe("RegistryCredentials", () => {
     });
 
     describe("options and dependencies", () => {
-        it("children take the caller's provider", async () => {
-            const provider = new k8s.Provider("cluster-a", { context: "cluster-a" });
-            const { secrets, patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a"] }, { provider });
+        it("the Secrets take the caller's provider, and the entries resource its connection", async () => {
+            const provider = new k8s.Provider("cluster-a", { context: "cluster-a", kubeconfig: KUBECONFIG_FIXTURE });
+            const { secrets, entries } = await declare("regcred", { registries: [robot], namespaces: ["team-a"] }, { provider });
             const providerUrn = await valueOf(provider.urn);
-            for (const child of [...secrets, ...patches]) {
+            for (const child of secrets) {
                 assert.ok(child.provider.startsWith(`${providerUrn}::`), `${child.name} uses ${child.provider}`);
             }
+            const connection = unwrapSecret(entries[0].inputs.connection);
+            assert.equal(connection.server, "https://cluster-a.example.com:6443");
+            assert.equal(connection.token, "token-of-cluster-a");
         });
 
-        it("a patch depends on its namespace's secret", async () => {
-            const { secrets, patches } = await declare("regcred", {
+        it("the entries resource depends on every Secret", async () => {
+            const { secrets, entries } = await declare("regcred", {
                 registries: [robot],
                 namespaces: [{ name: "team-a", serviceAccounts: ["default", "ci"] }, "team-b"],
             });
-            for (const patch of patches) {
-                const secret = secrets.find((s) => s.inputs.metadata.namespace === patch.inputs.metadata.namespace)!;
-                assert.deepEqual(patch.dependencies, [secret.urn]);
-            }
+            assert.deepEqual([...entries[0].dependencies].sort(), secrets.map((secret) => secret.urn).sort());
         });
 
-        it("a workload with dependsOn: [component] waits for every secret and patch", async () => {
+        it("a workload with dependsOn: [component] waits for every secret and the entries", async () => {
             const { component, registrations } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
             const [workload] = await registered(() => [
                 new k8s.apps.v1.Deployment("app", { spec: { selector: {}, template: {} } }, { dependsOn: [component] }),
             ]);
             const children = registrations.filter((r) => r.custom).map((r) => r.urn);
-            assert.equal(children.length, 4);
+            assert.equal(children.length, 3);
             assert.deepEqual([...workload.dependencies].sort(), [...children].sort());
         });
     });
@@ -296,39 +312,32 @@ describe("RegistryCredentials", () => {
     });
 
     describe("who owns imagePullSecrets", () => {
-        const annotations = (patch: Registration) => patch.inputs.metadata.annotations;
-
-        it("gives every patch of a component one field manager named after project, stack and component", async () => {
-            const { patches, component } = await declare("ghcr", { registries: [robot], namespaces: ["team-a", "team-b"] });
+        it("records one field manager per component, named after project, stack and component", async () => {
+            const { entries, component } = await declare("ghcr", { registries: [robot], namespaces: ["team-a", "team-b"] });
             const expected = `regcred/${PROJECT}/${STACK}/ghcr`;
             assert.equal(component.fieldManager, expected);
-            for (const patch of patches) {
-                assert.deepEqual(annotations(patch), { "pulumi.com/patchFieldManager": expected });
-            }
+            assert.equal(entries[0].inputs.fieldManager, expected);
             const other = await declare("harbor", { registries: [robot], namespaces: ["team-a"] });
-            assert.notEqual(annotations(other.patches[0])["pulumi.com/patchFieldManager"], expected);
+            assert.notEqual(other.entries[0].inputs.fieldManager, expected);
         });
 
-        it("does not force by default, so another writer's list is a conflict rather than lost", async () => {
-            const { patches } = await declare("regcred", { registries: [robot], namespaces: ["team-a"] });
-            assert.equal(annotations(patches[0])["pulumi.com/patchForce"], undefined);
-        });
-
-        it("keeps declared entries after ours, and takes ownership only when asked", async () => {
-            const { patches } = await declare("regcred", {
-                registries: [robot],
-                namespaces: ["team-a", { name: "team-b", keepImagePullSecrets: ["default-dockercfg-x7k2p"], takeOwnership: false }],
-                keepImagePullSecrets: ["legacy-pull"],
-                takeOwnership: true,
-                fieldManager: "platform-team",
-            });
-            const patchA = patches.find((p) => p.inputs.metadata.namespace === "team-a")!;
-            const patchB = patches.find((p) => p.inputs.metadata.namespace === "team-b")!;
-
-            assert.deepEqual(patchA.inputs.imagePullSecrets, [{ name: "regcred" }, { name: "legacy-pull" }]);
-            assert.deepEqual(annotations(patchA), { "pulumi.com/patchFieldManager": "platform-team", "pulumi.com/patchForce": "true" });
-            assert.deepEqual(patchB.inputs.imagePullSecrets, [{ name: "regcred" }, { name: "default-dockercfg-x7k2p" }]);
-            assert.deepEqual(annotations(patchB), { "pulumi.com/patchFieldManager": "platform-team" });
+        it("ignores the deprecated keepImagePullSecrets and takeOwnership, saying so once each", async () => {
+            const warnings: string[] = [];
+            const warn = pulumi.log.warn;
+            pulumi.log.warn = async (message: string) => void warnings.push(message);
+            try {
+                const { entries } = await declare("regcred", {
+                    registries: [robot],
+                    namespaces: ["team-a", { name: "team-b", keepImagePullSecrets: ["default-dockercfg-x7k2p"], takeOwnership: false }],
+                    keepImagePullSecrets: ["legacy-pull"],
+                    takeOwnership: true,
+                });
+                assert.deepEqual(entries[0].inputs.entries, { "team-a/default": "regcred", "team-b/default": "regcred" });
+            } finally {
+                pulumi.log.warn = warn;
+            }
+            assert.equal(warnings.filter((w) => w.startsWith("takeOwnership is deprecated and ignored")).length, 1);
+            assert.equal(warnings.filter((w) => w.startsWith("keepImagePullSecrets is deprecated and ignored")).length, 1);
         });
     });
 });

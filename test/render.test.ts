@@ -66,14 +66,15 @@ describe("npm run render", () => {
 
             const docs = documents(result.stdout);
             const secrets = docs.filter((d) => d.kind === "Secret");
-            const patches = docs.filter((d) => d.kind === "ServiceAccount");
             assert.ok(secrets.length > 0);
-            assert.equal(secrets.length + patches.length, docs.length, "only Secrets and ServiceAccounts");
-            const summary = /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) ServiceAccount patch/.exec(result.stderr);
+            assert.equal(secrets.length, docs.length, "only Secrets");
+            const summary = /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) service account entr(y|ies) \(service accounts per namespace: (.*)\)/.exec(result.stderr);
             assert.ok(summary, result.stderr);
             assert.equal(Number(summary[1]) * Number(summary[2]), secrets.length);
             assert.equal(Number(summary[3]), secrets.length);
-            assert.equal(Number(summary[4]), patches.length);
+            // Each Secret says which of its namespace's service accounts get the entry.
+            const attached = result.stdout.split("\n---\n").map((text) => /^# Added as one entry to the imagePullSecrets of service accounts? (.+) \(a conditional JSON Patch/m.exec(text)?.[1].split(", ") ?? []);
+            assert.equal(attached.flat().length, Number(summary[4]));
 
             // Each document says which cluster it is for.
             const clusterComments = result.stdout.split("\n---\n").map((text) => /^# cluster: (.+)$/m.exec(text)?.[1]);
@@ -146,29 +147,22 @@ describe("npm run render", () => {
             const declared: Registration[] = await registered(() =>
                 program.declareStack(config, { readDockerConfig: () => ({ text: DOCKER_CONFIG }) }).flatMap(({ credentials }) => [
                     ...Object.values(credentials.secrets),
-                    ...Object.values(credentials.serviceAccountPatches),
+                    credentials.serviceAccountEntries!,
                 ]),
             );
             const custom = declared.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
             assert.equal(rendered.length, custom.length);
-            // This process runs as project "platform", stack "test"; render as the real ones,
-            // which only the default field manager shows.
-            const ownFieldManager = (text: string) => text.replace(/^regcred\/platform\/test\//, `regcred/${project}/dev/`);
-            const expected = custom.map((r) => {
-                const inputs = JSON.parse(JSON.stringify(r.inputs, (_key, value) => (isSecretWrapped(value) ? unwrapSecret(value) : value)));
-                const annotations = inputs.metadata.annotations;
-                if (annotations?.["pulumi.com/patchFieldManager"]) {
-                    annotations["pulumi.com/patchFieldManager"] = ownFieldManager(annotations["pulumi.com/patchFieldManager"]);
-                }
-                return inputs;
-            });
+            const expected = custom.map((r) => JSON.parse(JSON.stringify(r.inputs, (_key, value) => (isSecretWrapped(value) ? unwrapSecret(value) : value))));
             // The engine answers registrations in no set order; render prints them cluster by cluster, namespace by namespace.
             const byIdentity = (a: any, b: any) => identity(a).localeCompare(identity(b));
             assert.deepEqual([...rendered].sort(byIdentity), expected.sort(byIdentity));
-            assert.deepEqual(
-                rendered.map(identity),
-                ["Secret default/regcred", "ServiceAccount default/default", "Secret sandbox/regcred", "ServiceAccount sandbox/default", "ServiceAccount sandbox/ci-runner"],
-            );
+            assert.deepEqual(rendered.map(identity), ["Secret default/regcred", "Secret sandbox/regcred"]);
+
+            // The service accounts render names are those the program's entries resource gets.
+            const [entries] = declared.filter((r) => r.type.endsWith(":ServiceAccountEntries"));
+            assert.deepEqual(Object.keys(entries.inputs.entries).sort(), ["default/default", "sandbox/ci-runner", "sandbox/default"]);
+            assert.match(result.stdout, /^# Added as one entry to the imagePullSecrets of service account default \(/m);
+            assert.match(result.stdout, /^# Added as one entry to the imagePullSecrets of service accounts default, ci-runner \(/m);
         });
     });
 

@@ -98,7 +98,31 @@ export function binDir(tool: Tool): string {
 
 /** The folders to put first on PATH so that the pinned tools win. */
 export function toolPath(): string[] {
-    return TOOLS.map(binDir);
+    return [...TOOLS.map(binDir), path.dirname(dynamicProviderPlugin())];
+}
+
+/**
+ * Pulumi's plugin for dynamic resources (the component's service-account
+ * writer is one), `pulumi-resource-pulumi-nodejs`, ships in the CLI's
+ * release archive, not in its Go module. It is this launcher: Node on the
+ * SDK's dynamic provider, found from the directory the CLI starts it in
+ * (the program's).
+ */
+export function dynamicProviderPlugin(): string {
+    return path.join(cacheDir(), "tools", "pulumi-nodejs-dynamic", "bin", "pulumi-resource-pulumi-nodejs");
+}
+
+const DYNAMIC_PROVIDER_LAUNCHER = `#!/bin/sh
+exec node "$(node -p 'require.resolve("@pulumi/pulumi/cmd/dynamic-provider")')" "$@"
+`;
+
+function writeDynamicProviderPlugin(): void {
+    const file = dynamicProviderPlugin();
+    if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === DYNAMIC_PROVIDER_LAUNCHER) {
+        return;
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, DYNAMIC_PROVIDER_LAUNCHER, { mode: 0o755 });
 }
 
 /** The path of one pinned binary, built or not. */
@@ -123,6 +147,7 @@ export function ensureTools(log: (line: string) => void = (line) => process.stde
         buildTool(tool);
         log(`built ${tool.name} ${tool.version} in ${Math.round((Date.now() - started) / 1000)} s`);
     }
+    writeDynamicProviderPlugin();
 }
 
 function buildTool(tool: Tool): void {

@@ -16,6 +16,7 @@ import {
 } from "pulumi-registry-credentials";
 
 const login: RegistryLogin = { server: "ghcr.io", username: "acme-bot", password: "token", email: "ops@example.com" };
+// keepImagePullSecrets and takeOwnership are deprecated since 0.2.0: 0.1.0 programs still compile.
 const target: NamespaceTarget = { name: "ci", serviceAccounts: ["builder"], keepImagePullSecrets: ["old-pull"], takeOwnership: true };
 
 export const args: RegistryCredentialsArgs = {
@@ -26,14 +27,24 @@ export const args: RegistryCredentialsArgs = {
     keepImagePullSecrets: [],
     takeOwnership: false,
     fieldManager: "platform-team",
+    attach: "serviceAccounts",
+    serviceAccountWaitSeconds: 60,
 };
+
+export const admission: RegistryCredentialsArgs = { registries: [login], namespaces: ["shop"], attach: "admissionPolicy" };
+
+// @ts-expect-error attach takes the two modes only
+export const badMode: RegistryCredentialsArgs = { registries: [login], namespaces: ["shop"], attach: "pods" };
 
 const resolved: ResolvedLogin = { server: DOCKER_HUB_SERVER, username: "u", password: "p" };
 export const config: string = encodeDockerConfig([resolved]);
 export const typeToken: string = REGISTRY_CREDENTIALS_TYPE;
 
 /** What a consumer reads off the component. */
-export type Outputs = Pick<RegistryCredentials, "secrets" | "serviceAccountPatches" | "secretName" | "fieldManager" | "dockerConfigJson">;
+export type Outputs = Pick<
+    RegistryCredentials,
+    "secrets" | "serviceAccounts" | "serviceAccountEntries" | "admissionPolicy" | "serviceAccountPatches" | "secretName" | "fieldManager" | "dockerConfigJson"
+>;
 
 // @ts-expect-error a login needs a password
 export const withoutPassword: RegistryLogin = { username: "acme-bot" };

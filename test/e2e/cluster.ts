@@ -4,7 +4,7 @@
  * kubeconfigs they wrote, and reads back what the API server holds.
  */
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as testcluster from "../../testcluster/controlPlane";
 import { binary, ensureTools } from "../../testcluster/toolchain";
 
@@ -99,8 +99,42 @@ export function secretConfig(cluster: Cluster, namespace: string, name: string):
     return secret === undefined ? undefined : Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
 }
 
-/** `kubectl apply --server-side` of one object, as the named field manager. */
-export function serverSideApply(cluster: Cluster, object: object, fieldManager: string): void {
-    const result = kubectl(cluster, ["apply", "--server-side", `--field-manager=${fieldManager}`, "-f", "-"], { input: JSON.stringify(object) });
+/** `kubectl apply --server-side` of one object, as the named field manager, taking conflicting fields with `force`. */
+export function serverSideApply(cluster: Cluster, object: object, fieldManager: string, { force = false } = {}): void {
+    const flags = ["apply", "--server-side", `--field-manager=${fieldManager}`, ...(force ? ["--force-conflicts"] : []), "-f", "-"];
+    const result = kubectl(cluster, flags, { input: JSON.stringify(object) });
     assert.equal(result.status, 0, `kubectl apply --server-side as ${fieldManager} failed: ${result.stderr}`);
+}
+
+/** A `default` service account whose `imagePullSecrets` is exactly `names`, applied as `fieldManager`. */
+export function serviceAccountWithEntries(namespace: string, names: readonly string[]): object {
+    return { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace }, imagePullSecrets: names.map((name) => ({ name })) };
+}
+
+/** Whether a service account exists. */
+export function serviceAccountExists(cluster: Cluster, namespace: string, serviceAccount: string): boolean {
+    return getObject(cluster, "serviceaccount", namespace, serviceAccount) !== undefined;
+}
+
+/**
+ * Records every version of a service account's `imagePullSecrets` the API
+ * server reports while it runs (kubectl's watch), for claims about what
+ * happened in between, such as "never without an entry".
+ */
+export function watchEntries(cluster: Cluster, namespace: string, serviceAccount = "default"): { stop: () => Promise<string[][]> } {
+    const watcher = spawn(
+        binary("kubectl"),
+        [`--kubeconfig=${cluster.kubeconfig}`, `--context=${cluster.adminContext}`, "get", "serviceaccount", serviceAccount, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
+        { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let output = "";
+    watcher.stdout.on("data", (chunk) => (output += chunk));
+    return {
+        stop: async () => {
+            // Give the last events time to arrive before stopping.
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            watcher.kill();
+            return output.split("\n").filter((line, index, lines) => index < lines.length - 1 || line !== "").map((line) => line.split(" ").filter((name) => name !== ""));
+        },
+    };
 }

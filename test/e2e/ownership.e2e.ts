@@ -1,14 +1,30 @@
 /**
  * "Who owns imagePullSecrets" (README), row by row, on a real API server:
  * arrange a service account with kubectl, run the real `pulumi up`, and read
- * back the list, its managers and the error a user sees.
+ * back the list, its managers and what the user sees. The component adds
+ * and removes its own entry, `{ name: regcred }`, and nothing else.
  */
 import { strict as assert } from "assert";
-import { createNamespace, kubectlDockerConfig, kubectlOk, managersOf, secretConfig, serverSideApply, serviceAccountEntries } from "./cluster";
+import { spawn } from "child_process";
+import { binary } from "../../testcluster/toolchain";
+import {
+    Cluster,
+    createNamespace,
+    getObject,
+    kubectlDockerConfig,
+    kubectlOk,
+    managersOf,
+    secretConfig,
+    serverSideApply,
+    serviceAccountEntries,
+    serviceAccountExists,
+    serviceAccountWithEntries,
+    watchEntries,
+} from "./cluster";
 import { sharedCluster } from "./hooks";
 import { E2E_LOGIN, credentials, withStack } from "./pulumiStack";
 
-/** The field manager the component uses by default in an e2e stack. */
+/** The field manager the component records by default in an e2e stack. */
 const manager = (stack: string) => `regcred/regcred-e2e/${stack}/regcred`;
 
 /** What `kubectl create secret docker-registry` writes for the E2E login. */
@@ -21,96 +37,180 @@ function kubectlPatchList(namespace: string, names: string[], fieldManager?: str
 }
 
 describe("who owns imagePullSecrets, on a real API server", function () {
-    it("a fresh namespace: the Secret holds kubectl's bytes, our entry is added and we own the list; destroy removes both", async function () {
+    it("a fresh namespace: the Secret holds kubectl's bytes and our entry is added; destroy removes both", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-fresh");
         await withStack(cluster, "own-fresh", async (stack) => {
             await stack.up(credentials(["own-fresh"]));
             assert.equal(secretConfig(cluster, "own-fresh", "regcred"), kubectlBytes());
             assert.deepEqual(serviceAccountEntries(cluster, "own-fresh"), ["regcred"]);
-            assert.deepEqual(managersOf(cluster, "own-fresh"), [manager("own-fresh")]);
 
             await stack.destroy();
             assert.equal(secretConfig(cluster, "own-fresh", "regcred"), undefined);
-            assert.equal(serviceAccountEntries(cluster, "own-fresh"), undefined);
+            assert.deepEqual(serviceAccountEntries(cluster, "own-fresh") ?? [], []);
         });
     });
 
-    it("a different list set by kubectl patch: up fails with a conflict naming before-first-apply, and their list stays", async function () {
+    it("a kubectl patch writer's entry: ours is appended after it, and destroy leaves theirs", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-kpatch");
         kubectlPatchList("own-kpatch", ["theirs"]);
         await withStack(cluster, "own-kpatch", async (stack) => {
-            const error = await stack.upFails(credentials(["own-kpatch"]));
-            assert.match(error, /conflict with "before-first-apply"/);
-            assert.match(error, /\.imagePullSecrets/);
+            await stack.up(credentials(["own-kpatch"]));
+            assert.deepEqual(serviceAccountEntries(cluster, "own-kpatch"), ["theirs", "regcred"]);
+
+            await stack.destroy();
             assert.deepEqual(serviceAccountEntries(cluster, "own-kpatch"), ["theirs"]);
-            // The Secret is not the conflict: it is created before the patch that fails.
-            assert.equal(secretConfig(cluster, "own-kpatch", "regcred"), kubectlBytes());
         });
     });
 
-    it("the identical list set by kubectl patch: no conflict, and we co-own the list", async function () {
+    it("our entry already put there by someone else: nothing is written, and destroy leaves it", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-same");
-        kubectlPatchList("own-same", ["regcred"]);
+        kubectlPatchList("own-same", ["regcred", "theirs"]);
+        const before = getObject(cluster, "serviceaccount", "own-same", "default").metadata.resourceVersion;
         await withStack(cluster, "own-same", async (stack) => {
             await stack.up(credentials(["own-same"]));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-same"), ["regcred"]);
-            assert.deepEqual(managersOf(cluster, "own-same"), ["before-first-apply", manager("own-same")].sort());
+            assert.equal(getObject(cluster, "serviceaccount", "own-same", "default").metadata.resourceVersion, before);
 
-            // Destroy relinquishes our share: the co-owned list stays, naming a Secret that is gone.
             await stack.destroy();
-            assert.deepEqual(serviceAccountEntries(cluster, "own-same"), ["regcred"]);
-            assert.equal(secretConfig(cluster, "own-same", "regcred"), undefined);
+            assert.deepEqual(serviceAccountEntries(cluster, "own-same"), ["regcred", "theirs"]);
         });
     });
 
-    it("a list applied by another server-side-apply manager: up fails with a conflict naming it", async function () {
+    it("another server-side-apply manager's list: no conflict, ours is appended, destroy leaves theirs", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-ssa");
-        serverSideApply(cluster, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "own-ssa" }, imagePullSecrets: [{ name: "other" }] }, "other-tool");
+        serverSideApply(cluster, serviceAccountWithEntries("own-ssa", ["other"]), "other-tool");
         await withStack(cluster, "own-ssa", async (stack) => {
-            const error = await stack.upFails(credentials(["own-ssa"]));
-            assert.match(error, /conflict with "other-tool"/);
+            await stack.up(credentials(["own-ssa"]));
+            assert.deepEqual(serviceAccountEntries(cluster, "own-ssa"), ["other", "regcred"]);
+            // Any write to an atomic list takes it over in managedFields (as kubectl patch does): theirs is now a conflict with us, not a silent loss.
+            assert.deepEqual(managersOf(cluster, "own-ssa"), [manager("own-ssa")]);
+
+            await stack.destroy();
             assert.deepEqual(serviceAccountEntries(cluster, "own-ssa"), ["other"]);
         });
     });
 
-    it("an OpenShift-like default-dockercfg entry: a conflict by default; kept and taken over with keepImagePullSecrets and takeOwnership", async function () {
+    it("an OpenShift-like writer that force-applies its entry: both coexist; a re-apply that drops ours is drift, found by refresh and repaired by up", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-openshift");
-        kubectlPatchList("own-openshift", ["default-dockercfg-x7k2p"], "openshift-controller-manager");
+        const openshift = () => serverSideApply(cluster, serviceAccountWithEntries("own-openshift", ["default-dockercfg-x7k2p"]), "openshift-controller-manager", { force: true });
+        openshift();
         await withStack(cluster, "own-openshift", async (stack) => {
-            const error = await stack.upFails(credentials(["own-openshift"]));
-            assert.match(error, /conflict with "before-first-apply"/);
+            await stack.up(credentials(["own-openshift"]));
+            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p", "regcred"]);
 
-            await stack.up(credentials([{ name: "own-openshift", keepImagePullSecrets: ["default-dockercfg-x7k2p"], takeOwnership: true }]));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["regcred", "default-dockercfg-x7k2p"]);
-            assert.deepEqual(managersOf(cluster, "own-openshift"), [manager("own-openshift")]);
+            // The atomic list is theirs to set whole again: our entry goes.
+            openshift();
+            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p"]);
+            await stack.refresh();
+            const preview = await stack.preview(credentials(["own-openshift"]));
+            assert.match(preview, /\+ own-openshift\/default: "regcred"/);
+            await stack.up(credentials(["own-openshift"]));
+            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p", "regcred"]);
 
-            // We own the whole list alone now, so destroy removes it, their entry too.
             await stack.destroy();
-            assert.equal(serviceAccountEntries(cluster, "own-openshift"), undefined);
+            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p"]);
         });
     });
 
-    it("a namespace removed from the list: its Secret goes, and the list goes only where we owned it alone", async function () {
+    it("a namespace removed from the list: exactly our entry goes, then its Secret", async function () {
         const cluster = sharedCluster();
-        await createNamespace(cluster, "own-keep");
-        await createNamespace(cluster, "own-alone");
-        await createNamespace(cluster, "own-shared");
-        kubectlPatchList("own-shared", ["regcred"]);
+        for (const namespace of ["own-keep", "own-drop"]) {
+            await createNamespace(cluster, namespace);
+            kubectlPatchList(namespace, ["theirs"]);
+        }
         await withStack(cluster, "own-remove", async (stack) => {
-            await stack.up(credentials(["own-keep", "own-alone", "own-shared"]));
+            await stack.up(credentials(["own-keep", "own-drop"]));
+            const preview = await stack.preview(credentials(["own-keep"]));
+            assert.match(preview, /- own-drop\/default: "regcred"/);
             await stack.up(credentials(["own-keep"]));
 
-            assert.deepEqual(serviceAccountEntries(cluster, "own-keep"), ["regcred"]);
-            assert.equal(secretConfig(cluster, "own-alone", "regcred"), undefined);
-            assert.equal(serviceAccountEntries(cluster, "own-alone"), undefined);
-            // Co-owned with kubectl: the list stays, naming a Secret that no longer exists.
-            assert.equal(secretConfig(cluster, "own-shared", "regcred"), undefined);
-            assert.deepEqual(serviceAccountEntries(cluster, "own-shared"), ["regcred"]);
+            assert.deepEqual(serviceAccountEntries(cluster, "own-keep"), ["theirs", "regcred"]);
+            assert.deepEqual(serviceAccountEntries(cluster, "own-drop"), ["theirs"]);
+            assert.equal(secretConfig(cluster, "own-drop", "regcred"), undefined);
+        });
+    });
+
+    it("a secretName change adds the new entry before removing the old, so the account always names one", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "own-rename");
+        kubectlPatchList("own-rename", ["theirs"]);
+        await withStack(cluster, "own-rename", async (stack) => {
+            await stack.up(credentials(["own-rename"]));
+            const watch = watchEntries(cluster, "own-rename");
+            await stack.up(credentials(["own-rename"], { secretName: "regcred-v2" }));
+            const seen = await watch.stop();
+
+            assert.deepEqual(serviceAccountEntries(cluster, "own-rename"), ["theirs", "regcred-v2"]);
+            assert.ok(seen.some((names) => names.includes("regcred") && names.includes("regcred-v2")), `never both: ${JSON.stringify(seen)}`);
+            assert.ok(seen.every((names) => names.includes("regcred") || names.includes("regcred-v2")), `a moment with neither: ${JSON.stringify(seen)}`);
+            assert.ok(seen.every((names) => names[0] === "theirs"), `their entry moved: ${JSON.stringify(seen)}`);
+        });
+    });
+
+    it("a writer that changes the list while up runs loses nothing, and neither do we", async function () {
+        const cluster = sharedCluster();
+        const namespaces = Array.from({ length: 12 }, (_, i) => `own-race-${i}`);
+        for (const namespace of namespaces) {
+            await createNamespace(cluster, namespace);
+            kubectlPatchList(namespace, ["writer-0"]);
+        }
+        await withStack(cluster, "own-race", async (stack) => {
+            // Appends writer-1, writer-2, … to every account, one JSON Patch at a time, for as long as the up runs.
+            let writing = true;
+            const writer = (async () => {
+                for (let round = 1; writing; round++) {
+                    for (const namespace of namespaces) {
+                        const patch = JSON.stringify([{ op: "add", path: "/imagePullSecrets/-", value: { name: `writer-${round}` } }]);
+                        await kubectlAsync(cluster, ["patch", "serviceaccount", "default", "-n", namespace, "--type=json", "-p", patch]);
+                    }
+                }
+            })();
+            await stack.up(credentials(namespaces));
+            writing = false;
+            await writer;
+
+            // Each writer's patch succeeded, so a lost entry would leave a gap in its sequence.
+            for (const namespace of namespaces) {
+                const entries = serviceAccountEntries(cluster, namespace) ?? [];
+                const theirs = entries.filter((name) => name !== "regcred");
+                assert.deepEqual(theirs, theirs.map((_, i) => `writer-${i}`), namespace);
+                assert.ok(theirs.length > 2, `the writer did not run during the up in ${namespace}`);
+                assert.equal(entries.filter((name) => name === "regcred").length, 1, namespace);
+            }
+        });
+    });
+
+    it("a misspelt service account fails naming it, and no service account is created", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "own-typo");
+        await withStack(cluster, "own-typo", async (stack) => {
+            const error = await stack.upFails(credentials([{ name: "own-typo", serviceAccounts: ["default", "defualt"] }], { serviceAccountWaitSeconds: 3 }));
+            assert.match(error, /service account own-typo\/defualt does not exist \(waited 3 s\)/);
+            assert.match(error, /never creates service accounts/);
+            assert.equal(serviceAccountExists(cluster, "own-typo", "defualt"), false);
+            assert.deepEqual(serviceAccountEntries(cluster, "own-typo") ?? [], [], "the default account in the same rollout was put back as it was");
+        });
+    });
+
+    it("a service account that appears while up waits for it gets our entry", async function () {
+        const cluster = sharedCluster();
+        await createNamespace(cluster, "own-late");
+        await withStack(cluster, "own-late", async (stack) => {
+            setTimeout(() => kubectlOk(cluster, "create", "serviceaccount", "builder", "-n", "own-late"), 4000);
+            await stack.up(credentials([{ name: "own-late", serviceAccounts: ["builder"] }], { serviceAccountWaitSeconds: 60 }));
+            assert.deepEqual(serviceAccountEntries(cluster, "own-late", "builder"), ["regcred"]);
         });
     });
 });
+
+/** kubectl as the admin, without blocking the event loop that serves the inline program; rejects on failure. */
+function kubectlAsync(cluster: Cluster, args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(binary("kubectl"), [`--kubeconfig=${cluster.kubeconfig}`, `--context=${cluster.adminContext}`, ...args], { stdio: "ignore" });
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}`))));
+    });
+}

@@ -60,6 +60,8 @@ export class TestStack {
         fs.mkdirSync(path.join(scratch, "state"), { recursive: true });
         const workDir = path.join(scratch, "work", name);
         fs.mkdirSync(workDir, { recursive: true });
+        // The dynamic provider plugin finds the SDK from the program's directory, as it would in a user's project.
+        fs.symlinkSync(path.resolve(__dirname, "../../node_modules"), path.join(workDir, "node_modules"));
         const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
         let self: TestStack | undefined;
         const stack = await LocalWorkspace.createOrSelectStack(

@@ -1,0 +1,118 @@
+/**
+ * The smallest Kubernetes API client the service-account writer needs: one
+ * JSON request over HTTPS with the credentials of a {@link KubeConnection}.
+ *
+ * It runs inside Pulumi's dynamic provider process, where the code is a
+ * serialized copy of these functions, so it uses Node's own modules only
+ * (a package would have to be found again from wherever the provider
+ * starts) and keeps no module-level state.
+ */
+import { execFile } from "child_process";
+import * as https from "https";
+import { ExecConfig, KubeConnection } from "./kubeconfig";
+
+export interface KubeResponse {
+    readonly status: number;
+    /** The parsed JSON body, or undefined when there is none. */
+    readonly body: any;
+}
+
+/** Sends one request; resolves with any HTTP status, rejects only when the server cannot be reached. */
+export async function kubeRequest(connection: KubeConnection, method: string, apiPath: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
+    const url = new URL(apiPath, connection.server.endsWith("/") ? connection.server : `${connection.server}/`);
+    const headers: Record<string, string> = { Accept: "application/json" };
+    let clientCertificate = connection.clientCertificateData;
+    let clientKey = connection.clientKeyData;
+    if (connection.exec !== undefined) {
+        const credential = await execCredential(connection.exec, connection.server);
+        if (credential.token !== undefined) {
+            headers.Authorization = `Bearer ${credential.token}`;
+        }
+        clientCertificate = credential.clientCertificateData ?? clientCertificate;
+        clientKey = credential.clientKeyData ?? clientKey;
+    } else if (connection.token !== undefined) {
+        headers.Authorization = `Bearer ${connection.token}`;
+    } else if (connection.username !== undefined) {
+        headers.Authorization = `Basic ${Buffer.from(`${connection.username}:${connection.password ?? ""}`).toString("base64")}`;
+    }
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) {
+        headers["Content-Type"] = contentType;
+        headers["Content-Length"] = String(Buffer.byteLength(payload));
+    }
+    const decode = (data: string | undefined) => (data === undefined ? undefined : Buffer.from(data, "base64"));
+    // Raw PEM is accepted too: client-go's exec credentials carry PEM, kubeconfig's *-data fields base64.
+    const pem = (data: string | undefined) => (data !== undefined && data.includes("-----BEGIN") ? Buffer.from(data) : decode(data));
+
+    return new Promise((resolve, reject) => {
+        const request = https.request(
+            url,
+            {
+                method,
+                headers,
+                ca: decode(connection.certificateAuthorityData),
+                cert: pem(clientCertificate),
+                key: pem(clientKey),
+                servername: connection.tlsServerName,
+                rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
+                timeout: 30_000,
+            },
+            (response) => {
+                let text = "";
+                response.setEncoding("utf8");
+                response.on("data", (chunk) => (text += chunk));
+                response.on("end", () => {
+                    let parsed: unknown;
+                    try {
+                        parsed = text === "" ? undefined : JSON.parse(text);
+                    } catch {
+                        parsed = { message: text.slice(0, 300) };
+                    }
+                    resolve({ status: response.statusCode ?? 0, body: parsed });
+                });
+            },
+        );
+        request.on("timeout", () => request.destroy(new Error(`no answer from ${url.origin} in 30 s`)));
+        request.on("error", (error) => reject(new Error(`cannot reach the Kubernetes API at ${url.origin}: ${error.message}`)));
+        request.end(payload);
+    });
+}
+
+interface ExecCredentialStatus {
+    readonly token?: string;
+    readonly clientCertificateData?: string;
+    readonly clientKeyData?: string;
+    readonly expirationTimestamp?: string;
+}
+
+/**
+ * Runs a client-go credential plugin, as kubectl does, and keeps its answer
+ * until it expires: a rollout makes many requests, and plugins such as
+ * `aws eks get-token` take a second each.
+ */
+async function execCredential(exec: ExecConfig, server: string): Promise<ExecCredentialStatus> {
+    const key = JSON.stringify(exec);
+    const cache: Record<string, ExecCredentialStatus> = ((globalThis as any).__regcredExecCredentials ??= {});
+    const cached = cache[key];
+    if (cached !== undefined && (cached.expirationTimestamp === undefined || Date.parse(cached.expirationTimestamp) - Date.now() > 60_000)) {
+        return cached;
+    }
+    const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map(({ name, value }) => [name, value])) };
+    env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion: exec.apiVersion, kind: "ExecCredential", spec: { cluster: { server }, interactive: false } });
+    const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(exec.command, exec.args ?? [], { env, timeout: 60_000, maxBuffer: 1 << 20 }, (error, out, err) =>
+            error ? reject(new Error(`the kubeconfig's credential plugin ${exec.command} failed: ${String(err).trim().slice(0, 300) || error.message}`)) : resolve(out),
+        ),
+    );
+    let status: ExecCredentialStatus | undefined;
+    try {
+        status = JSON.parse(stdout).status;
+    } catch {
+        status = undefined;
+    }
+    if (status === undefined) {
+        throw new Error(`the kubeconfig's credential plugin ${exec.command} printed no ExecCredential status`);
+    }
+    cache[key] = status;
+    return status;
+}

@@ -1,0 +1,192 @@
+/**
+ * Adds or removes one entry, `{ name: <secret> }`, in one ServiceAccount's
+ * `imagePullSecrets`, and nothing else.
+ *
+ * The list is atomic for server-side apply: an apply writes all of it, and
+ * deleting an applied list can delete everyone's entries. So each write here
+ * is a JSON Patch whose `test` operations pin what was read: the API server
+ * checks them atomically with the change and refuses the patch if anyone
+ * changed the list in between (422, or 409 on a resourceVersion conflict).
+ * Then we read again and retry, a bounded number of times, with jitter so
+ * that two writers do not collide again in step. A concurrent writer's
+ * entry is never lost, and others' entries and their order are never
+ * touched.
+ *
+ * A service account is never created: pulumi-kubernetes' patch resources
+ * upsert, so a misspelt name used to leave a stray account behind. A
+ * missing one is waited for a bounded time (a new namespace's `default`
+ * appears only once the controller gets to it), then it is an error.
+ *
+ * Runs in Pulumi's dynamic provider process: Node's own modules only, and
+ * plain Errors (a serialized Error subclass loses its message). Every
+ * message names the service account and holds no credential.
+ */
+import { KubeConnection } from "./kubeconfig";
+import { kubeRequest } from "./kubeClient";
+
+/** One service account and the Secret whose entry we manage in it. */
+export interface EntryTarget {
+    readonly namespace: string;
+    readonly serviceAccount: string;
+    readonly secretName: string;
+}
+
+export interface WriteSettings {
+    /** Recorded in `managedFields` as the manager of our writes; also how we recognise our own earlier writes. */
+    readonly fieldManager: string;
+    /** How long a missing service account is waited for. */
+    readonly waitSeconds: number;
+}
+
+/**
+ * What `addEntry` found: it added the entry; the entry was there and the list
+ * was last written by us (ours to remove later); or someone else's entry of
+ * that name was there already (theirs: left in place, now and on removal).
+ */
+export type AddResult = "added" | "ours" | "theirs";
+
+const ATTEMPTS = 8;
+const JSON_PATCH = "application/json-patch+json";
+
+export async function addEntry(connection: KubeConnection, target: EntryTarget, settings: WriteSettings): Promise<AddResult> {
+    const deadline = Date.now() + settings.waitSeconds * 1000;
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const account = await readServiceAccount(connection, target, deadline, settings.waitSeconds);
+        const entries: { name?: string }[] | undefined = account.imagePullSecrets;
+        if (entries?.some((entry) => entry?.name === target.secretName)) {
+            return claimIfOurs(connection, target, account, settings.fieldManager);
+        }
+        // The list as read must still be there (or, with no list, nothing else
+        // changed), else someone wrote in between and we read again.
+        const patch =
+            entries === undefined
+                ? [testVersion(account), { op: "add", path: "/imagePullSecrets", value: [{ name: target.secretName }] }]
+                : [{ op: "test", path: "/imagePullSecrets", value: entries }, { op: "add", path: "/imagePullSecrets/-", value: { name: target.secretName } }];
+        const response = await kubeRequest(connection, "PATCH", accountPath(target, settings.fieldManager), patch, JSON_PATCH);
+        if (response.status === 200) {
+            return "added";
+        }
+        await unlessRaced(response, target, attempt, "add");
+    }
+    throw raceLost(target, "add");
+}
+
+/** Removes our entry if it is there. Resolves false when there was nothing to remove (entry or account gone). */
+export async function removeEntry(connection: KubeConnection, target: EntryTarget, fieldManager: string): Promise<boolean> {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const response = await kubeRequest(connection, "GET", accountPath(target));
+        if (response.status === 404) {
+            return false;
+        }
+        failUnlessOk(response, target, "read");
+        const index = ((response.body.imagePullSecrets ?? []) as { name?: string }[]).findIndex((entry) => entry?.name === target.secretName);
+        if (index < 0) {
+            return false;
+        }
+        // Pinning the one entry is enough: whatever else changed, the index still names ours.
+        const patch = [
+            { op: "test", path: `/imagePullSecrets/${index}`, value: { name: target.secretName } },
+            { op: "remove", path: `/imagePullSecrets/${index}` },
+        ];
+        const result = await kubeRequest(connection, "PATCH", accountPath(target, fieldManager), patch, JSON_PATCH);
+        if (result.status === 200 || result.status === 404) {
+            return result.status === 200;
+        }
+        await unlessRaced(result, target, attempt, "remove");
+    }
+    throw raceLost(target, "remove");
+}
+
+/** Whether our entry is in the account now; undefined when the account is gone. */
+export async function hasEntry(connection: KubeConnection, target: EntryTarget): Promise<boolean | undefined> {
+    const response = await kubeRequest(connection, "GET", accountPath(target));
+    if (response.status === 404) {
+        return undefined;
+    }
+    failUnlessOk(response, target, "read");
+    return ((response.body.imagePullSecrets ?? []) as { name?: string }[]).some((entry) => entry?.name === target.secretName);
+}
+
+/**
+ * The entry is there already. It is ours if our field manager wrote the
+ * list last. Version 0.1.0 of this component wrote it by server-side
+ * apply, and deleting that old patch resource would relinquish, and so
+ * delete, the whole list: relabelling our manager's Apply record as an
+ * Update record keeps the ownership but leaves nothing for that delete to
+ * take. Other managers' records are left as they are.
+ */
+async function claimIfOurs(connection: KubeConnection, target: EntryTarget, account: any, fieldManager: string): Promise<AddResult> {
+    const records: any[] = account.metadata.managedFields ?? [];
+    const ours = records.filter((record) => record?.manager === fieldManager && record?.fieldsV1?.["f:imagePullSecrets"] !== undefined);
+    if (ours.length === 0) {
+        return "theirs";
+    }
+    if (!ours.some((record) => record.operation === "Apply")) {
+        return "ours";
+    }
+    const hasUpdateRecord = records.some((record) => record?.manager === fieldManager && record?.operation === "Update");
+    const relabelled = records.flatMap((record) =>
+        record?.manager !== fieldManager || record?.operation !== "Apply" ? [record] : hasUpdateRecord ? [] : [{ ...record, operation: "Update" }],
+    );
+    const patch = [testVersion(account), { op: "replace", path: "/metadata/managedFields", value: relabelled }];
+    const response = await kubeRequest(connection, "PATCH", accountPath(target), patch, JSON_PATCH);
+    if (response.status !== 200 && response.status !== 409 && response.status !== 422) {
+        failUnlessOk(response, target, "take over 0.1.0's record of");
+    }
+    // On a race, the next `up` (which finds the Apply record again) retries.
+    return "ours";
+}
+
+/** The account, waiting up to the deadline for it to appear. */
+async function readServiceAccount(connection: KubeConnection, target: EntryTarget, deadline: number, waitSeconds: number): Promise<any> {
+    for (;;) {
+        const response = await kubeRequest(connection, "GET", accountPath(target));
+        if (response.status !== 404) {
+            failUnlessOk(response, target, "read");
+            return response.body;
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(
+                `service account ${target.namespace}/${target.serviceAccount} does not exist (waited ${waitSeconds} s). ` +
+                    "This component never creates service accounts: check the name in serviceAccounts, or create the account first.",
+            );
+        }
+        await sleep(1000);
+    }
+}
+
+function testVersion(account: any) {
+    return { op: "test", path: "/metadata/resourceVersion", value: account.metadata.resourceVersion };
+}
+
+/** Returns after a pause if another writer won the race (so the caller reads again); throws otherwise. */
+async function unlessRaced(response: { status: number; body: any }, target: EntryTarget, attempt: number, action: string): Promise<void> {
+    if (response.status !== 409 && response.status !== 422) {
+        failUnlessOk(response, target, action === "add" ? "add our entry to" : "remove our entry from");
+    }
+    await sleep(50 * attempt + Math.random() * 200 * attempt);
+}
+
+function raceLost(target: EntryTarget, action: string): Error {
+    return new Error(
+        `could not ${action} ${target.secretName} in ${target.namespace}/${target.serviceAccount}'s imagePullSecrets: ` +
+            `the list changed under every one of ${ATTEMPTS} attempts. Another writer is rewriting it; run up again once it settles.`,
+    );
+}
+
+function failUnlessOk(response: { status: number; body: any }, target: EntryTarget, action: string): void {
+    if (response.status >= 200 && response.status < 300) {
+        return;
+    }
+    const reason = typeof response.body?.message === "string" ? `: ${response.body.message}` : "";
+    throw new Error(`could not ${action} service account ${target.namespace}/${target.serviceAccount} (HTTP ${response.status})${reason}`);
+}
+
+function accountPath(target: EntryTarget, fieldManager?: string): string {
+    const base = `api/v1/namespaces/${encodeURIComponent(target.namespace)}/serviceaccounts/${encodeURIComponent(target.serviceAccount)}`;
+    return fieldManager === undefined ? base : `${base}?fieldManager=${encodeURIComponent(fieldManager)}`;
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
