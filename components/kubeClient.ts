@@ -8,6 +8,7 @@
  * starts) and keeps no module-level state.
  */
 import { execFile } from "child_process";
+import * as http from "http";
 import * as https from "https";
 import { ExecConfig, KubeConnection } from "./kubeconfig";
 
@@ -45,7 +46,8 @@ export async function kubeRequest(connection: KubeConnection, method: string, ap
     const pem = (data: string | undefined) => (data !== undefined && data.includes("-----BEGIN") ? Buffer.from(data) : decode(data));
 
     return new Promise((resolve, reject) => {
-        const request = https.request(
+        // kubeconfig allows a plain-HTTP server (an API server's insecure port, or a test's fake one).
+        const request = (url.protocol === "http:" ? http : https).request(
             url,
             {
                 method,

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { MAX_FIELD_MANAGER_BYTES, defaultFieldManager, isFieldManager } from "../components/names";
+import { MAX_FIELD_MANAGER_BYTES, admissionPolicyName, defaultFieldManager, isFieldManager } from "../components/names";
 
 describe("defaultFieldManager", () => {
     it("names the project, stack and component", () => {
@@ -43,5 +43,14 @@ describe("isFieldManager", () => {
         assert.ok(!isFieldManager("é".repeat(65)), "130 bytes");
         assert.ok(!isFieldManager(""));
         assert.ok(!isFieldManager("a\nb"));
+    });
+});
+
+describe("admissionPolicyName", () => {
+    it("is a DNS-1123 subdomain naming project, stack and component, kept apart by a hash", () => {
+        const name = admissionPolicyName("Platform_Team", "prod", "ghcr/Pull");
+        assert.match(name, /^regcred\.platform-team\.prod\.ghcr-pull\.[0-9a-f]{8}$/);
+        assert.notEqual(admissionPolicyName("p", "s", "a-b"), admissionPolicyName("p", "s", "a_b"));
+        assert.ok(admissionPolicyName("p".repeat(300), "s", "c").length <= 253);
     });
 });

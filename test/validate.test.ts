@@ -277,4 +277,20 @@ describe("validation", () => {
             assert.equal(JSON.parse(await valueOf(component.dockerConfigJson)).auths["ghcr.io"].password, PASSWORD);
         });
     });
+
+    it("takes attach as one of its two modes, refusing a misspelt one with the mode meant", () => {
+        assertProblem({ ...valid, attach: "admissionPolicies" as "admissionPolicy" }, "attach", '"serviceAccounts" or "admissionPolicy"', 'did you mean "admissionPolicy"?');
+        assertProblem({ ...valid, attach: true as unknown as "admissionPolicy" }, "attach", '"serviceAccounts" or "admissionPolicy"');
+    });
+
+    it("refuses service accounts in admission-policy mode, where they would silently do nothing", () => {
+        assertProblem({ ...valid, attach: "admissionPolicy", serviceAccounts: ["default"] }, "serviceAccounts", "is not used with attach");
+        assertProblem({ ...valid, attach: "admissionPolicy", namespaces: [{ name: "team-a", serviceAccounts: ["ci"] }] }, "namespaces[0].serviceAccounts", "is not used with attach");
+    });
+
+    it("takes serviceAccountWaitSeconds from 0 to an hour", () => {
+        for (const bad of [-1, 3601, Number.NaN, "60" as unknown as number]) {
+            assertProblem({ ...valid, serviceAccountWaitSeconds: bad }, "serviceAccountWaitSeconds", "must be a number of seconds from 0 to 3600");
+        }
+    });
 });

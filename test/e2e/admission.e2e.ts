@@ -1,0 +1,61 @@
+/**
+ * attach: "admissionPolicy": a MutatingAdmissionPolicy adds our entry to
+ * every Pod created in the listed namespaces. Pods need no scheduler or
+ * kubelet to be created, so the API server's answer is the whole story.
+ */
+import { strict as assert } from "assert";
+import { Cluster, createNamespace, kubectl, kubectlOk } from "./cluster";
+import { sharedCluster } from "./hooks";
+import { credentials, withStack } from "./pulumiStack";
+
+describe("admission-policy mode", function () {
+    it("adds the Secret to new Pods in the listed namespaces only, after any entries they or their service account have", async function () {
+        const cluster = sharedCluster();
+        for (const namespace of ["adm-a", "adm-b", "adm-other"]) {
+            await createNamespace(cluster, namespace);
+        }
+        kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", "adm-b", "-p", JSON.stringify({ imagePullSecrets: [{ name: "other-from-sa" }] }));
+
+        await withStack(cluster, "admission", async (stack) => {
+            await stack.up(credentials(["adm-a", "adm-b"], { attach: "admissionPolicy" }));
+            // No service account was touched.
+            assert.equal(JSON.parse(kubectlOk(cluster, "get", "serviceaccount", "default", "-n", "adm-a", "-o", "json")).imagePullSecrets, undefined);
+
+            // The API server loads a new policy within moments: wait until a probe Pod is mutated.
+            await eventually(() => pod(cluster, "adm-a", `probe-${Date.now()}`).includes("regcred"));
+
+            assert.deepEqual(pod(cluster, "adm-a", "plain"), ["regcred"]);
+            assert.deepEqual(pod(cluster, "adm-a", "own-list", ["mine"]), ["mine", "regcred"]);
+            assert.deepEqual(pod(cluster, "adm-a", "already", ["regcred"]), ["regcred"]);
+            assert.deepEqual(pod(cluster, "adm-b", "from-sa"), ["other-from-sa", "regcred"]);
+            assert.deepEqual(pod(cluster, "adm-other", "elsewhere"), []);
+
+            await stack.destroy();
+            await eventually(() => !pod(cluster, "adm-a", `after-${Date.now()}`).includes("regcred"));
+        });
+    });
+});
+
+/** Creates a Pod (a dry run on the server, which runs admission in full) and returns its imagePullSecrets' names. */
+function pod(cluster: Cluster, namespace: string, name: string, imagePullSecrets?: string[]): string[] {
+    const manifest = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace },
+        spec: {
+            containers: [{ name: "app", image: "registry.example.com/team/app:1" }],
+            ...(imagePullSecrets ? { imagePullSecrets: imagePullSecrets.map((entry) => ({ name: entry })) } : {}),
+        },
+    };
+    const result = kubectl(cluster, ["create", "--dry-run=server", "-f", "-", "-o", "json"], { input: JSON.stringify(manifest) });
+    assert.equal(result.status, 0, result.stderr);
+    return (JSON.parse(result.stdout).spec.imagePullSecrets ?? []).map((entry: { name: string }) => entry.name);
+}
+
+async function eventually(check: () => boolean, seconds = 20): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while (!check()) {
+        assert.ok(Date.now() < deadline, `not so within ${seconds} s`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
