@@ -4,6 +4,7 @@ import { RegistryCredentialsArgs } from "./args";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
 import { childName, defaultFieldManager, patchKey } from "./names";
 import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
+import { verifiedConfig } from "./verifyLogins";
 
 /** The component's type token. */
 export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCredentials";
@@ -40,7 +41,8 @@ export class RegistryCredentials extends pulumi.ComponentResource {
 
         this.secretName = args.secretName ?? name;
         this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
-        this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args, this));
+        // With verifyLogins, the Secrets' data waits for every login to pass its check.
+        this.dockerConfigJson = pulumi.secret(verifiedConfig(name, dockerConfigJson(name, args, this), args.verifyLogins, this));
         warnIfRotationWouldReplace(this);
         const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
 
