@@ -14,6 +14,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -32,8 +33,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"context"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
@@ -126,10 +125,6 @@ func serve(dir, user, password string) error {
 	}
 	config, err := configuration.Parse(strings.NewReader(fmt.Sprintf(`
 version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
 storage:
   inmemory: {}
   delete:
@@ -185,15 +180,20 @@ func selfSigned(dir string) (tls.Certificate, string, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caFile, nil
 }
 
-// client is go-containerregistry's remote client, trusting the registry's certificate.
-func client(caFile string, l *login) ([]remote.Option, error) {
+// remoteImage is an image reference and go-containerregistry's remote
+// client options for it: the login, trusting the registry's certificate.
+func remoteImage(image, caFile string, l *login) (name.Reference, []remote.Option, error) {
+	ref, err := name.ParseReference(image)
+	if err != nil {
+		return nil, nil, err
+	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no certificate", caFile)
+		return nil, nil, fmt.Errorf("%s holds no certificate", caFile)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = &tls.Config{RootCAs: pool}
@@ -201,15 +201,11 @@ func client(caFile string, l *login) ([]remote.Option, error) {
 	if l != nil {
 		auth = authn.FromConfig(authn.AuthConfig{Username: l.Username, Password: l.Password})
 	}
-	return []remote.Option{remote.WithTransport(transport), remote.WithAuth(auth)}, nil
+	return ref, []remote.Option{remote.WithTransport(transport), remote.WithAuth(auth)}, nil
 }
 
 func push(image, caFile string, l *login) error {
-	ref, err := name.ParseReference(image)
-	if err != nil {
-		return err
-	}
-	options, err := client(caFile, l)
+	ref, options, err := remoteImage(image, caFile, l)
 	if err != nil {
 		return err
 	}
@@ -249,11 +245,7 @@ func resolve(image string) error {
 }
 
 func pullManifest(image, caFile string, l *login) error {
-	ref, err := name.ParseReference(image)
-	if err != nil {
-		return err
-	}
-	options, err := client(caFile, l)
+	ref, options, err := remoteImage(image, caFile, l)
 	if err != nil {
 		return err
 	}
