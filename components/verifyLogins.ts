@@ -96,15 +96,15 @@ function repositoryFor(server: string, options: VerifyLoginsOptions): string | u
     return typeof options.repository === "object" ? options.repository[server] : options.repository;
 }
 
-/** The logins in a docker config that the component has already checked. */
+/** The logins in a docker config that the component has already checked, as the kubelet reads them. */
 function loginsOf(text: string): LoginToCheck[] {
     const auths: Record<string, { username?: string; password?: string; auth?: string }> = JSON.parse(text).auths;
     return Object.entries(auths).map(([server, entry]) => {
-        if (entry.username && entry.password) {
-            return { server, username: entry.username, password: entry.password };
+        if (!entry.auth) {
+            return { server, username: entry.username ?? "", password: entry.password ?? "" };
         }
-        // The kubelet's reading of auth: split at the first ':'.
-        const decoded = Buffer.from(entry.auth ?? "", "base64").toString("utf8");
+        // Where an entry has auth, the kubelet uses it over username and password, split at its first ':'.
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
         const colon = decoded.indexOf(":");
         return { server, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     });
@@ -165,7 +165,7 @@ export async function checkLogin(login: LoginToCheck, repository?: string, ca?: 
         if (answer.status === 200) {
             return { ok: true };
         }
-        return refused(`GET ${target} with the login answered ${statusText(answer.status)}${advice(answer.status, repository)}`);
+        return refused(`GET ${target} with the ${challenge?.scheme === "bearer" ? "token" : "login"} answered ${statusText(answer.status)}${advice(answer.status, repository, challenge?.scheme === "bearer")}`);
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
         return { ok: false, unreachable: true, reason: `cannot reach ${base} (${code}); check the server's address, the network, and for a private CA verifyLogins.ca` };
@@ -176,7 +176,9 @@ function refused(reason: string): LoginCheck {
     return { ok: false, unreachable: false, reason };
 }
 
-function advice(status: number, repository: string | undefined): string {
+function advice(status: number, repository: string | undefined, bearer: boolean): string {
+    // A token service answers a scope the login lacks with a token that lacks it, so the refusal comes here.
+    if (status === 401 && bearer && repository !== undefined) return `: the token the login got does not allow pulling from ${repository}`;
     if (status === 401) return ": the registry does not accept this username and password (wrong, expired or revoked?)";
     if (status === 403 || status === 404) return repository === undefined ? "" : `: the login may not pull from ${repository}, or it does not exist`;
     return "";

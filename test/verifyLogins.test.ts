@@ -75,7 +75,7 @@ describe("verifyLogins", () => {
         it("refuses a login whose token does not reach the repository", async () => {
             const result = await checkLogin({ server: registry!.server, username: USER, password: PASSWORD }, "team/other");
             assert.ok(!result.ok);
-            assert.match(result.reason, /team\/other\/tags\/list with the login answered HTTP 401/);
+            assert.equal(result.reason, `GET ${registry!.server}/v2/team/other/tags/list with the token answered HTTP 401 Unauthorized: the token the login got does not allow pulling from team/other`);
         });
     });
 
@@ -200,6 +200,18 @@ describe("verifyLogins", () => {
             assert.equal(await isKnown(component.dockerConfigJson), false);
             assert.match(errors.join("\n"), /HTTP 401/);
             assertNoCredentials(errors.join("\n"));
+        });
+
+        it("checks what the kubelet would send: auth, where an entry has both auth and username and password", async () => {
+            registry = await startFakeRegistry({ scheme: "basic", username: USER, password: PASSWORD });
+            const auth = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
+            const component = new lib.RegistryCredentials("checked-auth", {
+                dockerConfigJson: JSON.stringify({ auths: { [registry.server]: { username: USER, password: WRONG, auth } } }),
+                namespaces: ["team-a"],
+                verifyLogins: true,
+            });
+            assert.ok(await valueOf(component.dockerConfigJson));
+            assert.deepEqual(errors, []);
         });
 
         it("without verifyLogins nothing is sent", async () => {
