@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { VerifyLoginsSetting } from "./verifyLogins";
 
 /**
  * One registry to log in to: what you would pass to
@@ -134,4 +135,16 @@ export interface RegistryCredentialsArgs {
      * across a stack or component rename.
      */
     readonly fieldManager?: string;
+    /**
+     * Try each login against its registry before any Secret is written (the
+     * Docker Registry v2 auth flow: `GET /v2/`, then Basic, or a Bearer token
+     * from the registry's token service), so that a wrong, expired or wrongly
+     * scoped login fails the preview, naming the server and the HTTP status.
+     * Known values are checked during `pulumi preview`; Outputs at `up`. A
+     * few HTTPS requests per login on every preview and update; see
+     * {@link VerifyLoginsOptions} for a repository to check, what an
+     * unreachable registry does (an error, by default) and a private CA.
+     * Defaults to `false`: nothing is sent anywhere.
+     */
+    readonly verifyLogins?: VerifyLoginsSetting;
 }

@@ -7,6 +7,7 @@ import { KubeConnection, UnusableConnection, connectionFor } from "./kubeconfig"
 import { admissionPolicyName, childName, defaultFieldManager, patchKey } from "./names";
 import { ServiceAccountEntries } from "./serviceAccountEntries";
 import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
+import { verifiedConfig } from "./verifyLogins";
 
 /** The component's type token. */
 export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCredentials";
@@ -56,7 +57,8 @@ export class RegistryCredentials extends pulumi.ComponentResource {
 
         this.secretName = args.secretName ?? name;
         this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
-        this.dockerConfigJson = pulumi.secret(dockerConfigJson(name, args, this));
+        // With verifyLogins, the Secrets' data waits for every login to pass its check.
+        this.dockerConfigJson = pulumi.secret(verifiedConfig(name, dockerConfigJson(name, args, this), args.verifyLogins, this));
         warnIfRotationWouldReplace(this);
         warnIfDeprecated(args, this);
         const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };

@@ -4,6 +4,7 @@ import { closest } from "./closest";
 import { DOCKER_HUB_SERVER } from "./dockerConfig";
 import { MAX_FIELD_MANAGER_BYTES, isFieldManager } from "./names";
 import { kubeletKey } from "./registryKey";
+import { verifyLoginsProblems } from "./verifyLogins";
 
 /** One thing wrong with the arguments: where, and why. */
 export interface Problem {
@@ -33,7 +34,10 @@ const SUBDOMAIN_RULE = "a DNS-1123 subdomain: lowercase letters, digits, '-' and
 
 // The settings each object takes, for "did you mean" on a misspelt one: a
 // JavaScript caller's typo would otherwise be dropped without a word.
-const ARG_KEYS = ["registries", "dockerConfigJson", "namespaces", "serviceAccounts", "secretName", "keepImagePullSecrets", "takeOwnership", "fieldManager", "attach", "serviceAccountWaitSeconds"];
+const ARG_KEYS = [
+    "registries", "dockerConfigJson", "namespaces", "serviceAccounts", "secretName", "keepImagePullSecrets", "takeOwnership", "fieldManager",
+    "attach", "serviceAccountWaitSeconds", "verifyLogins",
+];
 const NAMESPACE_KEYS = ["name", "serviceAccounts", "keepImagePullSecrets", "takeOwnership"];
 const LOGIN_KEYS = ["server", "username", "password", "email"];
 
@@ -71,6 +75,7 @@ export function validateArgs(componentName: string, args: RegistryCredentialsArg
     checkNames(args.serviceAccounts, "serviceAccounts", report);
     checkKeptEntries(args.keepImagePullSecrets, "keepImagePullSecrets", secretName, report);
     checkBoolean(args.takeOwnership, "takeOwnership", report);
+    problems.push(...verifyLoginsProblems(args.verifyLogins));
     if (args.fieldManager !== undefined && !isFieldManager(args.fieldManager)) {
         report(
             "fieldManager",

@@ -73,6 +73,11 @@ export function stackOutputs(clusters: readonly DeclaredCluster[]): { rollout: R
 /** Declares the stack's resources; throws a StackConfigError, before declaring anything, if its config is wrong. */
 export function declareStack(source: ConfigSource, options: ProgramOptions = {}): DeclaredCluster[] {
     const settings = resolveStack(source, options.readDockerConfig ?? ((file) => readDockerConfig(file, source.stack, options)));
+    // Render sends nothing over the network: checking logins is for preview and up.
+    const verifyLogins = options.offline ? undefined : settings.rollouts[0]?.args.verifyLogins;
+    if (options.offline && settings.rollouts[0]?.args.verifyLogins) {
+        options.warn?.("render does not try the logins (verifyLogins); `npm run preview` does.");
+    }
     return settings.rollouts.map(({ cluster, componentName, args }) => {
         // No context: the provider uses the kubeconfig's current context, as kubectl does.
         // enableSecretMutable: a password rotation updates the Secrets in place,
@@ -91,6 +96,7 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
             componentName,
             {
                 ...args,
+                verifyLogins,
                 // Config hands the program passwords in plain text; from here on they are secrets.
                 registries: args.registries?.map((login) => ({ ...login, password: pulumi.secret(login.password) })),
             },

@@ -23,6 +23,7 @@ export const STACK_KEYS = {
     serviceAccounts: 'the service accounts to patch in each namespace (default ["default"])',
     keepImagePullSecrets: "other imagePullSecrets entries to keep on patched service accounts",
     takeOwnership: "take imagePullSecrets over from another field manager (default false)",
+    verifyLogins: "try each login against its registry before writing any Secret: true, or { repository, unreachable, ca } (default false)",
 } as const;
 
 /** The Secret's name when the stack does not set `secretName`. */
@@ -110,6 +111,8 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
     const serviceAccounts = read("serviceAccounts", (value) => value as string[]);
     const keepImagePullSecrets = read("keepImagePullSecrets", (value) => value as string[]);
     const takeOwnership = read("takeOwnership", (value) => booleanOrReport(value, "takeOwnership", report));
+    // true and false arrive as strings; an object as JSON. The component checks the rest, with its messages.
+    const verifyLogins = read("verifyLogins", (value) => (value === "true" ? true : value === "false" ? false : value)) as RegistryCredentialsArgs["verifyLogins"];
 
     let dockerConfigJson: string | undefined;
     if (ours.registries !== undefined && ours.dockerConfigPath !== undefined) {
@@ -131,6 +134,7 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
         serviceAccounts,
         keepImagePullSecrets,
         takeOwnership,
+        verifyLogins,
     };
     // Then the component's own rules, with its messages, against the config keys.
     // Where config has already said what is wrong with a key, that clearer message stands alone.

@@ -8,6 +8,7 @@ import * as YAML from "yaml";
 import { Registration, isSecretWrapped, loadStackProgram, registered, unwrapSecret } from "./mocks";
 import { PROJECT_DIR, knownStacks, projectName, readStackFile } from "../stacks/stackFiles";
 import { ConfigSource } from "../stacks/stackConfig";
+import { closedPort } from "./fakeRegistry";
 
 const PASSWORD = "dev-token-Zq7!";
 const DOCKER_CONFIG = `{\n  "auths": {\n    "ghcr.io": { "auth": "${Buffer.from(`me:${PASSWORD}`).toString("base64")}" }\n  }\n}\n`;
@@ -180,6 +181,20 @@ describe("npm run render", () => {
             // The client's rate, past its default 50 requests a second (BENCHMARKS.md, "Real engine").
             assert.deepEqual(JSON.parse(provider.inputs.kubeClientSettings), { qps: 1000, burst: 2000 });
         }
+    });
+
+    it("tries no login with verifyLogins on: it sends nothing over the network, and says that preview does", async () => {
+        // A registry that refuses every connection: a check would fail the render.
+        const server = `127.0.0.1:${await closedPort()}`;
+        const config = JSON.stringify({ auths: { [server]: { auth: Buffer.from(`me:${PASSWORD}`).toString("base64") } } });
+        const yaml = `config:\n  ${projectName()}:namespaces: [default]\n  ${projectName()}:dockerConfigPath: ~/.docker/config.json\n  ${projectName()}:verifyLogins: true\n`;
+        withStackFile(yaml, (stack) => {
+            const result = run("render", [stack, "--show-secrets"], home(config));
+            assert.equal(result.status, 0, result.stderr);
+            // A failed check would have left the Secret's data unknown.
+            assert.equal(dockerConfigOf(documents(result.stdout).find((d) => d.kind === "Secret")), config);
+            assert.match(result.stderr, /render does not try the logins \(verifyLogins\); `npm run preview` does/);
+        });
     });
 
     it("replaces secure values, which it cannot decrypt, with a marked placeholder", () => {

@@ -203,4 +203,25 @@ describe("stack config", () => {
         assert.match(reasonAt(error, "clusters[1]"), /"a" is listed twice/);
         assert.match(reasonAt(error, "clusters[2]"), /must be a kubeconfig context name/);
     });
+
+    describe("verifyLogins", () => {
+        const resolved = (verifyLogins: string) => resolveStack(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, verifyLogins }), noFile).rollouts[0].args.verifyLogins;
+
+        it("is off unless the stack turns it on", () => {
+            assert.equal(resolveStack(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES }), noFile).rollouts[0].args.verifyLogins, undefined);
+            assert.equal(resolved("false"), false);
+        });
+
+        it("true, or its options, reach every cluster's component as the component takes them", () => {
+            assert.equal(resolved("true"), true);
+            assert.deepEqual(resolved(JSON.stringify({ repository: "team/app", unreachable: "warn" })), { repository: "team/app", unreachable: "warn" });
+        });
+
+        it("a wrong value is reported at its config key with the component's message", () => {
+            const error = configError(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, verifyLogins: JSON.stringify({ unreachable: "ignore", repo: "x" }) }));
+            assert.match(reasonAt(error, "verifyLogins.unreachable"), /must be "error" or "warn", not "ignore"/);
+            assert.match(reasonAt(error, "verifyLogins.repo"), /is not a setting here/);
+            assert.match(reasonAt(configError(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, verifyLogins: "yes" })), "verifyLogins"), /must be true, false or/);
+        });
+    });
 });

@@ -258,14 +258,32 @@ func main() {
  * Kubernetes pins, into the cache under a hash of that source.
  */
 export function keyringHelper(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
-    const source = path.join(__dirname, "keyring");
+    return goHelper("keyring", log);
+}
+
+/**
+ * The pull proof's registry, client and kubelet lookup as one command
+ * (testcluster/pullproof): distribution's registry, go-containerregistry and
+ * k8s.io/kubernetes pkg/credentialprovider at the versions its go.mod pins.
+ */
+export function pullProofHelper(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+    return goHelper("pullproof", log);
+}
+
+/**
+ * A Go command of this repository's (testcluster/<name>, its own module),
+ * built into the cache under a hash of its source, so an edit rebuilds it
+ * and an unchanged one is found at once.
+ */
+function goHelper(name: string, log: (line: string) => void): string {
+    const source = path.join(__dirname, name);
     const hash = createHash("sha256");
     for (const file of ["main.go", "go.mod", "go.sum"]) {
         hash.update(fs.readFileSync(path.join(source, file)));
     }
-    const built = path.join(cacheDir(), "tools", `keyring-${hash.digest("hex").slice(0, 12)}`, "keyring");
+    const built = path.join(cacheDir(), "tools", `${name}-${hash.digest("hex").slice(0, 12)}`, name);
     if (!fs.existsSync(built)) {
-        log(`building the kubelet keyring helper into ${built}`);
+        log(`building the ${name} helper into ${built}`);
         // -mod=readonly: the committed go.sum is the record; a build never rewrites it.
         goWith("-mod=readonly", source, "build", "-trimpath", "-o", `${built}.partial`, ".");
         fs.renameSync(`${built}.partial`, built);

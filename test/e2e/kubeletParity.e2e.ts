@@ -5,13 +5,15 @@
  * seeded random set. Where we give a key, it is the kubelet's; where the
  * kubelet ignores an entry, we refuse it. We may refuse more than the kubelet
  * ignores, where the kubelet's key could match no image (blanks, a scheme glued
- * to the host, no host at all), never less.
+ * to the host, no host at all), never less. And which entry the kubelet
+ * uses for an image (testcluster/pullproof's match, its keyring's Lookup):
+ * the one whose key, as we compute it, matches the image by its rules.
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import { DOCKER_HUB_SERVER } from "../../components/dockerConfig";
 import { kubeletKey } from "../../components/registryKey";
-import { keyringHelper } from "../../testcluster/toolchain";
+import { keyringHelper, pullProofHelper } from "../../testcluster/toolchain";
 
 const TABLE = [
     "ghcr.io", "ghcr.io/", "https://ghcr.io", "http://ghcr.io/", "https://ghcr.io/v2/", "https://ghcr.io/v1/", "https://ghcr.io/v2/acme",
@@ -78,5 +80,63 @@ describe("server keys, against the kubelet's own code", function () {
         for (const server of stricter) {
             assert.match((kubeletKey(server) as { problem: string }).problem, /^(contains blanks|starts with "(HTTPS|oci):\/\/")/, JSON.stringify(server));
         }
+    });
+});
+
+/** The servers of one keyring, and images to look up in it. */
+const MATCH_SERVERS = [
+    "ghcr.io", "https://ghcr.io/v2/acme", "ghcr.io/acme/app", "*.example.com", "registry.example.com:5000", "https://registry.example.com:5000/v2/",
+    "127.0.0.1:5000/team", "http://127.0.0.1:5001/", DOCKER_HUB_SERVER, "GHCR.io", "quay.io/org",
+];
+const MATCH_IMAGES = [
+    "ghcr.io/acme/app", "ghcr.io/other/app", "ghcr.io/acme-two/x", "a.example.com/x", "a.b.example.com/x", "example.com/x", "registry.example.com:5000/x",
+    "registry.example.com/x", "127.0.0.1:5000/team/app:1", "127.0.0.1:5000/other/app", "127.0.0.1:5001/any", "nginx", "library/nginx",
+    "docker.io/library/nginx", "index.docker.io/library/nginx", "quay.io/org/app", "quay.io/organisation/app", "quay.io/other",
+];
+
+/**
+ * The kubelet's URLsMatch on a key as we compute it: the same port, the same
+ * number of dot-separated host parts, each matching as a glob (`*` within a
+ * part), case-sensitively, and the key's path a prefix of the image's.
+ * Docker Hub's key is the fallback for images without a registry host.
+ */
+function expectedMatches(servers: readonly string[], image: string): number[] {
+    const split = (reference: string) => {
+        const slash = reference.indexOf("/");
+        const host = slash === -1 ? reference : reference.slice(0, slash);
+        const colon = host.lastIndexOf(":");
+        return { parts: (colon === -1 ? host : host.slice(0, colon)).split("."), port: colon === -1 ? "" : host.slice(colon + 1), path: slash === -1 ? "" : reference.slice(slash) };
+    };
+    const glob = (pattern: string, part: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(part);
+    const target = split(image);
+    const keys = servers.map((server) => (kubeletKey(server) as { key: string }).key);
+    const matched = keys.flatMap((key, i) => {
+        const rule = split(key);
+        const ok = rule.port === target.port && rule.parts.length === target.parts.length && target.path.startsWith(rule.path) && rule.parts.every((part, j) => glob(part, target.parts[j]));
+        return ok ? [i] : [];
+    });
+    const first = image.split("/")[0];
+    const hubImage = !image.includes("/") || first === "docker.io" || first === "index.docker.io" || !/[.:]/.test(first);
+    return matched.length === 0 && hubImage ? keys.flatMap((key, i) => (key === "index.docker.io" ? [i] : [])) : matched;
+}
+
+describe("which entry the kubelet uses for an image, against its own code", function () {
+    let helper: string;
+    before(function () {
+        this.timeout(30 * 60 * 1000);
+        helper = pullProofHelper();
+    });
+
+    it("is the entry whose key, as the component computes it, matches the image", function () {
+        const result = spawnSync(helper, ["match"], { input: JSON.stringify({ servers: MATCH_SERVERS, images: MATCH_IMAGES }), encoding: "utf8" });
+        assert.equal(result.status, 0, result.stderr);
+        const theirs: number[][] = JSON.parse(result.stdout);
+        MATCH_IMAGES.forEach((image, i) => {
+            const names = (indexes: number[]) => indexes.map((index) => MATCH_SERVERS[index]).sort();
+            assert.deepEqual(names(expectedMatches(MATCH_SERVERS, image)), names(theirs[i]), `the entries the kubelet uses for ${image}`);
+        });
+        // The table exercises each rule: a path prefix, a glob, a port, the Docker Hub fallback, and a host in capitals that matches nothing.
+        assert.deepEqual(theirs[MATCH_IMAGES.indexOf("ghcr.io/acme/app")].map((index) => MATCH_SERVERS[index]).sort(), ["ghcr.io", "ghcr.io/acme/app", "https://ghcr.io/v2/acme"]);
+        assert.ok(!theirs.flat().includes(MATCH_SERVERS.indexOf("GHCR.io")), "GHCR.io matched an image");
     });
 });

@@ -108,10 +108,10 @@ export class TestStack {
         throw new Error(`pulumi up succeeded where it should have failed:\n${this.output}`);
     }
 
-    async preview(program: TestProgram, settings: ProviderSettings = {}): Promise<string> {
+    async preview(program: TestProgram, settings: ProviderSettings = {}, onEvent?: (event: EngineEvent) => void): Promise<string> {
         this.program = program;
         this.providerSettings = settings;
-        const result = await this.stack.preview({ color: "never", diff: true });
+        const result = await this.stack.preview({ color: "never", diff: true, onEvent });
         return result.stdout;
     }
 
