@@ -122,6 +122,10 @@ async function benchStack(cluster: Cluster, name: string, namespaces: string[], 
     // Beside the suite's state, so that removeScratch takes it too.
     const work = path.join(path.dirname(env.PULUMI_HOME), "bench", name);
     fs.mkdirSync(work, { recursive: true });
+    // The dynamic provider plugin (the component's service-account writer) finds the SDK from here.
+    if (!fs.existsSync(path.join(work, "node_modules"))) {
+        fs.symlinkSync(path.resolve(__dirname, "..", "node_modules"), path.join(work, "node_modules"));
+    }
     fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
     return LocalWorkspace.createOrSelectStack(

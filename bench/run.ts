@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the component's cost against a hand-written loop that
- * declares the same Secrets and ServiceAccountPatches, on Pulumi's mock
+ * declares the same Secrets and service-account entries, on Pulumi's mock
  * engine, from compiled JavaScript. Each measurement runs in a fresh process,
  * every row is measured once per round, and the table shows medians, and
  * ratios from the rounds' ratios with 95% intervals. Writes BENCHMARKS.md.
@@ -198,7 +198,7 @@ Machine: ${machine()}.
 
 ## The component against a hand-written loop
 
-Each row runs a Pulumi program on Pulumi's mock engine, from compiled JavaScript, the way Pulumi's Node runtime runs one: \`bench/program.ts\` is required inside the root Stack resource, and the run is done when every call to the engine is answered. The program declares the rollout once with \`RegistryCredentials\` and once with the loop a user would write without it: the same Secrets and ServiceAccountPatches, with the same inputs (\`test/bench.test.ts\` checks that they are the same), and every run checks that the engine registered all of them. Every run is a fresh process. The runs go in rounds, each measuring every row once, so that a change in the machine's speed falls on all rows alike; within a round the component and the baseline run back to back, alternating which goes first. Times and peaks are medians over ${rows[0]?.runs ?? ROUNDS} runs a side. A ratio is the geometric mean of the rounds' ratios, component over baseline; for time, its 95% confidence interval is shown beside it.
+Each row runs a Pulumi program on Pulumi's mock engine, from compiled JavaScript, the way Pulumi's Node runtime runs one: \`bench/program.ts\` is required inside the root Stack resource, and the run is done when every call to the engine is answered. The program declares the rollout once with \`RegistryCredentials\` and once with the loop a user would write without it: the same Secrets and service-account entries resource, with the same inputs (\`test/bench.test.ts\` checks that they are the same), and every run checks that the engine registered all of them. Every run is a fresh process. The runs go in rounds, each measuring every row once, so that a change in the machine's speed falls on all rows alike; within a round the component and the baseline run back to back, alternating which goes first. Times and peaks are medians over ${rows[0]?.runs ?? ROUNDS} runs a side. A ratio is the geometric mean of the rounds' ratios, component over baseline; for time, its 95% confidence interval is shown beside it.
 
 On this shared machine the same program's time varies a lot: in this run, at 1,000 and 2,000 namespaces, one run differed from another of the same row by ${variation.runs} (standard deviation), in CPU time as much as in wall time, while the machine was otherwise idle. Fixed V8 random and hash seeds, address-space randomization off, a fixed garbage-collection schedule, single-threaded garbage collection, or running both programs at once, one per core, did not make that smaller; a pure arithmetic loop varies by 2%, so the noise lies in memory-heavy work on this virtual machine. Much of it is the machine's speed drifting, which the two runs of a round share: a round's ratio varied by ${variation.ratios}, and the intervals in the table are what ${rows[0]?.runs ?? ROUNDS} rounds make of that.
 

@@ -7,7 +7,8 @@
  *
  * `imagePullSecrets` is atomic, and an ApplyConfiguration mutation may not
  * change atomic lists ("may not mutate atomic arrays, maps or structs"), so
- * the mutation is a JSON Patch: append to the list, or create it. By then
+ * the mutation is a JSON Patch: append to the list, creating it first if
+ * there is none. By then
  * the ServiceAccount admission plugin has copied the account's own entries
  * into the Pod, so they come first. A match condition skips Pods that name
  * the Secret already, so nothing is listed twice.
@@ -49,10 +50,12 @@ export function admissionObjects(name: string, secretName: string, namespaces: r
                     {
                         patchType: "JSONPatch",
                         jsonPatch: {
+                            // With no list yet, an empty one is made first, then appended to: a list
+                            // of typed objects as a patch value panics the 1.36 API server's CEL
+                            // conversion (cel-go's list ConvertToNative), an empty list does not.
                             expression:
-                                `has(object.spec.imagePullSecrets) ` +
-                                `? [JSONPatch{op: "add", path: "/spec/imagePullSecrets/-", value: ${entry}}] ` +
-                                `: [JSONPatch{op: "add", path: "/spec/imagePullSecrets", value: [${entry}]}]`,
+                                `(has(object.spec.imagePullSecrets) ? [] : [JSONPatch{op: "add", path: "/spec/imagePullSecrets", value: []}]) + ` +
+                                `[JSONPatch{op: "add", path: "/spec/imagePullSecrets/-", value: ${entry}}]`,
                         },
                     },
                 ],

@@ -20,9 +20,11 @@ export const STACK_KEYS = {
     dockerConfigPath: "a docker config.json to copy instead of registries, e.g. ~/.docker/config.json",
     secretName: 'the Secret\'s name in every namespace (default "regcred")',
     clusters: "the kubeconfig contexts to roll out to (default: the current context)",
-    serviceAccounts: 'the service accounts to patch in each namespace (default ["default"])',
-    keepImagePullSecrets: "other imagePullSecrets entries to keep on patched service accounts",
-    takeOwnership: "take imagePullSecrets over from another field manager (default false)",
+    serviceAccounts: 'the service accounts whose imagePullSecrets get our entry in each namespace (default ["default"])',
+    attach: 'how Pods get the Secret: "serviceAccounts" (default) or "admissionPolicy" (Kubernetes 1.36 and later)',
+    serviceAccountWaitSeconds: "how long to wait for a listed service account that does not exist yet (default 60)",
+    keepImagePullSecrets: "deprecated and ignored since 0.2.0: other entries are always kept",
+    takeOwnership: "deprecated and ignored since 0.2.0: the list is never taken",
     verifyLogins: "try each login against its registry before writing any Secret: true, or { repository, unreachable, ca } (default false)",
 } as const;
 
@@ -111,6 +113,9 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
     const serviceAccounts = read("serviceAccounts", (value) => value as string[]);
     const keepImagePullSecrets = read("keepImagePullSecrets", (value) => value as string[]);
     const takeOwnership = read("takeOwnership", (value) => booleanOrReport(value, "takeOwnership", report));
+    const attach = read("attach", (value) => value as RegistryCredentialsArgs["attach"]);
+    // A number arrives as a string; anything else goes on as it is, for the component's message.
+    const serviceAccountWaitSeconds = read("serviceAccountWaitSeconds", (value) => (/^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : (value as number)));
     // true and false arrive as strings; an object as JSON. The component checks the rest, with its messages.
     const verifyLogins = read("verifyLogins", (value) => (value === "true" ? true : value === "false" ? false : value)) as RegistryCredentialsArgs["verifyLogins"];
 
@@ -134,6 +139,8 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
         serviceAccounts,
         keepImagePullSecrets,
         takeOwnership,
+        attach,
+        serviceAccountWaitSeconds,
         verifyLogins,
     };
     // Then the component's own rules, with its messages, against the config keys.

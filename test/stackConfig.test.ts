@@ -224,4 +224,18 @@ describe("stack config", () => {
             assert.match(reasonAt(configError(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, verifyLogins: "yes" })), "verifyLogins"), /must be true, false or/);
         });
     });
+
+    describe("attach and serviceAccountWaitSeconds", () => {
+        const args = (values: Record<string, string>) => resolveStack(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, ...values }), noFile).rollouts[0].args;
+
+        it("reach the component as it takes them: the mode as a string, the wait as a number", () => {
+            assert.equal(args({ attach: "admissionPolicy" }).attach, "admissionPolicy");
+            assert.equal(args({ serviceAccountWaitSeconds: "90" }).serviceAccountWaitSeconds, 90);
+        });
+
+        it("a wrong value is reported at its config key with the component's message", () => {
+            assert.match(reasonAt(configError(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, attach: "admissionPolicies" })), "attach"), /did you mean "admissionPolicy"/);
+            assert.match(reasonAt(configError(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, serviceAccountWaitSeconds: "soon" })), "serviceAccountWaitSeconds"), /must be a number of seconds/);
+        });
+    });
 });

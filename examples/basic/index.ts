@@ -36,7 +36,7 @@ const args: RegistryCredentialsArgs = {
 // Every child takes the provider; dependsOn the namespaces, which must exist first.
 const credentials = new RegistryCredentials("ghcr-pull", args, { provider, dependsOn: namespaces });
 
-// dependsOn the component waits for every Secret and ServiceAccount patch in it,
+// dependsOn the component waits for every Secret and service account entry in it,
 // so the first Pod never starts without its pull secret.
 new k8s.apps.v1.Deployment(
     "web",

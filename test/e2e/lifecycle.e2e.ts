@@ -46,16 +46,21 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         });
     });
 
-    it("raising the provider's client rate on a deployed stack updates the provider only: no Secret or patch is replaced", async function () {
+    it("raising the provider's client rate on a deployed stack updates the provider only: no Secret is replaced, no entry rewritten", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "client-rate");
         await withStack(cluster, "client-rate", async (stack) => {
             await stack.up(credentials(["client-rate"], { password: "token" }));
             const uid = getObject(cluster, "secret", "client-rate", "regcred").metadata.uid;
+            const account = getObject(cluster, "serviceaccount", "client-rate", "default").metadata.resourceVersion;
+            // A no-op preview is a no-op, the entries resource included (its connection is unknown during a preview).
+            const noop = await stack.preview(credentials(["client-rate"], { password: "token" }));
+            assert.doesNotMatch(noop, /to (create|update|delete|replace)/, noop);
             const preview = await stack.preview(credentials(["client-rate"], { password: "token" }), { kubeClientSettings: { qps: 1000, burst: 2000 } });
             assert.doesNotMatch(preview, /replace|\+-/, preview);
             await stack.up(credentials(["client-rate"], { password: "token" }), { kubeClientSettings: { qps: 1000, burst: 2000 } });
             assert.equal(getObject(cluster, "secret", "client-rate", "regcred").metadata.uid, uid);
+            assert.equal(getObject(cluster, "serviceaccount", "client-rate", "default").metadata.resourceVersion, account);
         });
     });
 
@@ -91,7 +96,7 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         });
     });
 
-    it("a workload with dependsOn the component is created only after every Secret and patch", async function () {
+    it("a workload with dependsOn the component is created only after every Secret and the service account entries", async function () {
         const cluster = sharedCluster();
         const namespaces = ["order-a", "order-b"];
         for (const namespace of namespaces) {
@@ -124,8 +129,8 @@ describe("rotation, adoption and ordering, on a real API server", function () {
             );
             const done = events
                 .map((event, index) => ({ index, urn: event.resOutputsEvent?.metadata.urn ?? "" }))
-                .filter(({ urn }) => /core\/v1:(Secret|ServiceAccountPatch)::/.test(urn));
-            assert.equal(done.length, 4, "two Secrets and two patches completed");
+                .filter(({ urn }) => /(core\/v1:Secret|:ServiceAccountEntries)::/.test(urn));
+            assert.equal(done.length, 3, "two Secrets and the entries completed");
             const started = events.findIndex((event) => /apps\/v1:Deployment::app$/.test(event.resourcePreEvent?.metadata.urn ?? ""));
             assert.ok(started > 0, "the Deployment was created");
             for (const { index, urn } of done) {
