@@ -80,16 +80,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         // Attached once every Secret exists, so that nothing ever names a Secret that is not there yet.
         const afterSecrets = { parent: this, dependsOn: Object.values(this.secrets) };
         if (args.attach === "admissionPolicy") {
-            const objectName = admissionPolicyName(pulumi.getProject(), pulumi.getStack(), name);
-            const { policy, binding } = admissionObjects(objectName, this.secretName, Object.keys(this.secrets));
-            const policyResource = new k8s.apiextensions.CustomResource(`${name}/admission-policy`, policy as k8s.apiextensions.CustomResourceArgs, afterSecrets);
-            this.admissionPolicy = {
-                policy: policyResource,
-                binding: new k8s.apiextensions.CustomResource(`${name}/admission-policy-binding`, binding as k8s.apiextensions.CustomResourceArgs, {
-                    parent: this,
-                    dependsOn: [policyResource],
-                }),
-            };
+            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, Object.keys(this.secrets), afterSecrets);
             this.serviceAccounts = [];
         } else {
             const entries = Object.fromEntries(
@@ -118,6 +109,22 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             serviceAccounts: this.serviceAccounts,
         });
     }
+}
+
+/** The policy that adds the Secret to new Pods in `namespaces`, and its binding (admissionPolicy.ts). */
+function declareAdmissionPolicy(
+    name: string,
+    secretName: string,
+    namespaces: string[],
+    opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
+): { policy: k8s.apiextensions.CustomResource; binding: k8s.apiextensions.CustomResource } {
+    const objects = admissionObjects(admissionPolicyName(pulumi.getProject(), pulumi.getStack(), name), secretName, namespaces);
+    const policy = new k8s.apiextensions.CustomResource(`${name}/admission-policy`, objects.policy as k8s.apiextensions.CustomResourceArgs, opts);
+    const binding = new k8s.apiextensions.CustomResource(`${name}/admission-policy-binding`, objects.binding as k8s.apiextensions.CustomResourceArgs, {
+        parent: opts.parent,
+        dependsOn: [policy],
+    });
+    return { policy, binding };
 }
 
 /** How long a missing service account is waited for, by default. */
