@@ -174,6 +174,14 @@ describe("the npm package, used from another program", function () {
                 }
             });
 
+            it("serializes the service-account writer as a require of the installed package, which resolves from the program's directory", () => {
+                // The dynamic provider process runs this code; it finds the module as the program would.
+                const [entries] = registrations.filter((r) => r.type === ENTRIES);
+                assert.match(entries.inputs.__provider, /require\("pulumi-registry-credentials\/dist\/serviceAccountEntry\.js"\)/);
+                const resolved = require.resolve("pulumi-registry-credentials/dist/serviceAccountEntry.js", { paths: [program] });
+                assert.equal(typeof require(resolved).addEntry, "function");
+            });
+
             it("keeps the password secret: in the component's inputs and in every Secret's data", () => {
                 const component = registrations.find((r) => r.type === "registry-credentials:index:RegistryCredentials");
                 if (Object.keys(component.inputs).length > 0) {
