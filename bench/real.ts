@@ -9,8 +9,9 @@
  * - the seeds' loop: `kubectl create secret docker-registry` and
  *   `kubectl patch serviceaccount`, once per namespace.
  *
- * For each size it times a first rollout, a no-op preview, a no-op up, a
- * password rotation and destroy, with Pulumi's defaults, with each faster
+ * For each size it times a first preview and rollout, a no-op preview, a
+ * no-op up, a namespace added, a password rotation and destroy, with the
+ * API server's count of the requests each made, with Pulumi's defaults, with each faster
  * setting alone (no checkpoints; the provider's client at 1,000 requests a
  * second) and with both ("tuned"). Writes the "Real engine" section of
  * BENCHMARKS.md.
@@ -27,6 +28,7 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { RegistryCredentials } from "../components";
 import { Cluster, kubectl, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
 import { pulumiEnv, removeScratch } from "../test/e2e/pulumiStack";
+import { apiGet } from "../testcluster/controlPlane";
 import { TOOLS, binary } from "../testcluster/toolchain";
 import { median } from "./report";
 import { REAL_ENGINE_SECTION, withSection } from "./sections";
@@ -68,15 +70,49 @@ if (MEASURED.length === 0) {
 /** Seconds per operation, one entry per round. */
 type Timings = Record<string, number[]>;
 
+/** The API requests each operation made, by resource and verb, in the last round that measured it. */
+const requestsByOperation = new Map<string, Record<string, number>>();
+
 function seconds(started: bigint): number {
     return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-async function timed(label: string, timings: Timings, work: () => Promise<void> | void): Promise<void> {
+async function timed(cluster: Cluster, size: number, label: string, timings: Timings, work: () => Promise<void> | void): Promise<void> {
+    const before = await requestCounts(cluster);
     const started = process.hrtime.bigint();
     await work();
     (timings[label] ??= []).push(seconds(started));
-    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s\n`);
+    const after = await requestCounts(cluster);
+    const made = Object.fromEntries(Object.entries(after).map(([key, count]) => [key, count - (before[key] ?? 0)]).filter(([, count]) => (count as number) > 0));
+    requestsByOperation.set(`${size} ${label}`, made);
+    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s; ${describeRequests(made)}\n`);
+}
+
+/**
+ * The API server's own count of requests for Secrets and service accounts
+ * (`apiserver_request_total`), by resource and verb: where an operation's
+ * time goes, in round trips.
+ */
+async function requestCounts(cluster: Cluster): Promise<Record<string, number>> {
+    const { status, body } = await apiGet(cluster, "/metrics");
+    if (status !== 200) {
+        throw new Error(`GET /metrics answered ${status}`);
+    }
+    const counts: Record<string, number> = {};
+    for (const line of body.split("\n")) {
+        const resource = /^apiserver_request_total\{.*resource="(secrets|serviceaccounts)"/.exec(line)?.[1];
+        const verb = /verb="([A-Z]+)"/.exec(line)?.[1];
+        if (resource !== undefined && verb !== undefined) {
+            const key = `${resource} ${verb}`;
+            counts[key] = (counts[key] ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1));
+        }
+    }
+    return counts;
+}
+
+function describeRequests(made: Record<string, number> | undefined): string {
+    const entries = Object.entries(made ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    return entries.length === 0 ? "no requests" : entries.map(([key, count]) => `${key} ${count}`).join(", ");
 }
 
 /** Namespaces `<prefix>-<i>`, created in one apply, and waited for until each has its `default` service account. */
@@ -117,7 +153,7 @@ function loop(cluster: Cluster, namespaces: string[]): void {
 }
 
 /** A stack whose program is the component over `namespaces`, with the password `password.value`. */
-async function benchStack(cluster: Cluster, name: string, namespaces: string[], settings: Settings, password: { value: string }): Promise<Stack> {
+async function benchStack(cluster: Cluster, name: string, target: { namespaces: string[] }, settings: Settings, password: { value: string }): Promise<Stack> {
     const env = { ...pulumiEnv(cluster), ...settings.env };
     // Beside the suite's state, so that removeScratch takes it too.
     const work = path.join(path.dirname(env.PULUMI_HOME), "bench", name);
@@ -134,7 +170,7 @@ async function benchStack(cluster: Cluster, name: string, namespaces: string[], 
             projectName: "regcred-bench",
             program: async () => {
                 const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
-                new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password.value) }], namespaces }, { provider });
+                new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password.value) }], namespaces: target.namespaces }, { provider });
             },
         },
         { workDir: work, pulumiCommand, envVars: env, projectSettings: { name: "regcred-bench", runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
@@ -146,22 +182,29 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
     process.stderr.write(`${size} namespaces, round ${index + 1} of ${ROUNDS}\n`);
     const tag = `r${index}-n${size}`;
     const floorNamespaces = await createNamespaces(cluster, `floor-${tag}`, size);
-    await timed("kubectl floor: one apply --server-side", timings, () => floor(cluster, floorNamespaces));
+    await timed(cluster, size, "kubectl floor: one apply --server-side", timings, () => floor(cluster, floorNamespaces));
     if (size <= 1000) {
         const loopNamespaces = await createNamespaces(cluster, `loop-${tag}`, size);
-        await timed("seeds' loop: kubectl create secret + patch, per namespace", timings, () => loop(cluster, loopNamespaces));
+        await timed(cluster, size, "seeds' loop: kubectl create secret + patch, per namespace", timings, () => loop(cluster, loopNamespaces));
     }
     for (const settings of MEASURED) {
-        const namespaces = await createNamespaces(cluster, `${slug(settings)}-${tag}`, size);
+        // One namespace more than the size, added after the first rollout.
+        const namespaces = await createNamespaces(cluster, `${slug(settings)}-${tag}`, size + 1);
+        const target = { namespaces: namespaces.slice(0, size) };
         const password = { value: "first" };
-        const stack = await benchStack(cluster, `${slug(settings)}-${tag}`, namespaces, settings, password);
+        const stack = await benchStack(cluster, `${slug(settings)}-${tag}`, target, settings, password);
         const quiet = { color: "never" as const, suppressProgress: true };
-        await timed(`${settings.name}: first up (no preview)`, timings, async () => void (await stack.up(quiet)));
-        await timed(`${settings.name}: no-op preview`, timings, async () => void (await stack.preview(quiet)));
-        await timed(`${settings.name}: no-op up`, timings, async () => void (await stack.up(quiet)));
+        const measure = (operation: string, work: () => Promise<unknown>) => timed(cluster, size, `${settings.name}: ${operation}`, timings, async () => void (await work()));
+        // `pulumi up` with its preview is the first preview and then the update.
+        await measure("first preview", () => stack.preview(quiet));
+        await measure("first up (no preview)", () => stack.up(quiet));
+        await measure("no-op preview", () => stack.preview(quiet));
+        await measure("no-op up", () => stack.up(quiet));
+        target.namespaces = namespaces;
+        await measure("a namespace added", () => stack.up(quiet));
         password.value = "rotated";
-        await timed(`${settings.name}: rotation`, timings, async () => void (await stack.up(quiet)));
-        await timed(`${settings.name}: destroy`, timings, async () => void (await stack.destroy(quiet)));
+        await measure("rotation", () => stack.up(quiet));
+        await measure("destroy", () => stack.destroy(quiet));
         await stack.workspace.removeStack(stack.name);
     }
     // Cleared away so that later rounds meet an API server of the same size; not measured.
@@ -169,7 +212,7 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
         return; // the last round: the cluster goes as a whole
     }
     const used = [floorNamespaces, ...(size <= 1000 ? [`loop-${tag}`] : []), ...MEASURED.map((settings) => `${slug(settings)}-${tag}`)];
-    deleteNamespaces(cluster, used.flatMap((prefixOrNames) => (Array.isArray(prefixOrNames) ? prefixOrNames : Array.from({ length: size }, (_, i) => `${prefixOrNames}-${i}`))));
+    deleteNamespaces(cluster, used.flatMap((prefixOrNames) => (Array.isArray(prefixOrNames) ? prefixOrNames : Array.from({ length: size + 1 }, (_, i) => `${prefixOrNames}-${i}`))));
 }
 
 function deleteNamespaces(cluster: Cluster, names: string[]): void {
@@ -180,7 +223,7 @@ function deleteNamespaces(cluster: Cluster, names: string[]): void {
 
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
 export function realEngineTable(results: Map<number, Timings>): string {
-    const lines = ["| size | operation | median s (min–max over rounds) | × floor | × loop |", "|---|---|---|---|---|"];
+    const lines = ["| size | operation | median s (min–max over rounds) | × floor | × loop | API requests for Secrets and service accounts (last round) |", "|---|---|---|---|---|---|"];
     for (const [size, timings] of results) {
         const floorTime = median(timings["kubectl floor: one apply --server-side"]);
         const loopTimes = timings["seeds' loop: kubectl create secret + patch, per namespace"];
@@ -188,7 +231,7 @@ export function realEngineTable(results: Map<number, Timings>): string {
             const m = median(values);
             const spread = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
             const overLoop = loopTimes ? (m / median(loopTimes)).toFixed(2) : "";
-            lines.push(`| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} |`);
+            lines.push(`| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} | ${describeRequests(requestsByOperation.get(`${size} ${operation}`))} |`);
         }
     }
     return lines.join("\n");
@@ -228,8 +271,8 @@ async function main(): Promise<void> {
     const section = [
         "## Real engine",
         "",
-        `\`npm run bench:real${quick ? " -- --quick" : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${ROUNDS} round(s), on ${versions()}.`,
-        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both. The loop is measured up to 1,000 namespaces.',
+        `\`npm run bench:real${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${ROUNDS} round(s), on ${versions()}.`,
+        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both. The loop is measured up to 1,000 namespaces. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview. The last column is the API server\'s `apiserver_request_total` for Secrets and service accounts during the operation, by verb.',
         "",
         table,
     ].join("\n");

@@ -109,9 +109,9 @@ const entriesProvider: pulumi.dynamic.ResourceProvider = {
 
 /**
  * Brings the cluster from `olds` to `news`: first adds every wanted entry
- * (so a renamed Secret's new entry is in place before the old one goes, and
- * no Pod is ever without credentials), then removes the entries we own that
- * are no longer wanted. If any service account fails, the entries this call
+ * not in place yet (so a renamed Secret's new entry is in place before the
+ * old one goes, and no Pod is ever without credentials), then removes the
+ * entries we own that are no longer wanted. If any service account fails, the entries this call
  * added are taken out again and nothing is removed, so the cluster stays as
  * the state says and the error can be fixed and the `up` run again.
  */
@@ -122,7 +122,10 @@ async function converge(olds: State, news: State): Promise<State> {
     const failures: string[] = [];
     const settings = { fieldManager: news.fieldManager, waitSeconds: news.waitSeconds };
 
-    await forEachLimited(Object.entries(news.entries), async ([key, secretName]) => {
+    // Only what is not in place already: an entry the state holds was there at the last
+    // up or refresh (a refresh drops one someone removed, which brings it back here).
+    const missing = Object.entries(news.entries).filter(([key, secretName]) => olds.entries?.[key] !== secretName);
+    await forEachLimited(missing, async ([key, secretName]) => {
         const [namespace, serviceAccount] = key.split("/");
         const target = { namespace, serviceAccount, secretName };
         try {

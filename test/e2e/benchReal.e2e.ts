@@ -1,7 +1,7 @@
 /**
  * A 5-namespace smoke of `npm run bench:real`: it runs end to end on its own
- * cluster and writes its section, with every operation it promises. A check
- * that it works, not a timing.
+ * cluster and writes its section, with every operation it promises and the
+ * API requests each made. A check that it works, not a timing.
  */
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
@@ -16,7 +16,7 @@ describe("npm run bench:real", function () {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-real-")), "BENCHMARKS.md");
         fs.writeFileSync(out, "# Benchmarks\n\nthe mock engine's part, kept as it is\n");
         try {
-            const run = spawnSync("npm", ["run", "-s", "bench:real", "--", "--sizes", "5", "--rounds", "1", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
+            const run = spawnSync("npm", ["run", "-s", "bench:real", "--", "--sizes", "5", "--rounds", "1", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 420_000 });
             assert.equal(run.status, 0, run.stderr);
             const written = fs.readFileSync(out, "utf8");
             assert.ok(written.startsWith("# Benchmarks\n\nthe mock engine's part, kept as it is\n"));
@@ -25,8 +25,16 @@ describe("npm run bench:real", function () {
             assert.deepEqual(operations, [
                 "kubectl floor: one apply --server-side",
                 "seeds' loop: kubectl create secret + patch, per namespace",
-                ...["defaults", "no checkpoints", "client 1000/2000", "tuned"].flatMap((name) => ["first up (no preview)", "no-op preview", "no-op up", "rotation", "destroy"].map((operation) => `${name}: ${operation}`)),
+                ...["defaults", "no checkpoints", "client 1000/2000", "tuned"].flatMap((name) =>
+                    ["first preview", "first up (no preview)", "no-op preview", "no-op up", "a namespace added", "rotation", "destroy"].map((operation) => `${name}: ${operation}`),
+                ),
             ]);
+            // The API server's counts, per operation: each service account written once, the added namespace alone, a preview writing nothing.
+            const requests = (operation: string) => new RegExp(`^\\| 5 \\| ${operation} \\|.*\\| ([^|]*) \\|$`, "m").exec(written)?.[1] ?? "";
+            assert.match(requests("tuned: first up \\(no preview\\)"), /serviceaccounts PATCH 5(,|$)/);
+            assert.match(requests("tuned: a namespace added"), /secrets APPLY 1(,|$)/);
+            assert.match(requests("tuned: a namespace added"), /serviceaccounts PATCH 1(,|$)/);
+            assert.doesNotMatch(requests("tuned: no-op preview"), /PATCH|POST|DELETE/);
         } finally {
             fs.rmSync(path.dirname(out), { recursive: true, force: true });
         }
