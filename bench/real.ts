@@ -94,7 +94,8 @@ async function timed(cluster: Cluster, size: number, label: string, timings: Tim
  * time goes, in round trips.
  */
 async function requestCounts(cluster: Cluster): Promise<Record<string, number>> {
-    const { status, body } = await apiGet(cluster, "/metrics");
+    // A large cluster's metrics are megabytes, and a busy API server is slow to write them.
+    const { status, body } = await apiGet(cluster, "/metrics", 120_000);
     if (status !== 200) {
         throw new Error(`GET /metrics answered ${status}`);
     }

@@ -282,12 +282,12 @@ function writeKubeconfigs(state: ClusterState, caCert: string, tokens: { admin: 
 }
 
 /** A GET on the API server as the admin; status 0 when it does not answer. */
-export function apiGet(state: ClusterState, urlPath: string): Promise<{ status: number; body: string }> {
+export function apiGet(state: ClusterState, urlPath: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
     const config = YAML.parse(fs.readFileSync(state.kubeconfig, "utf8"));
     const ca = Buffer.from(config.clusters[0].cluster["certificate-authority-data"], "base64");
     const token = config.users[0].user.token;
     return new Promise((resolve) => {
-        const request = https.get(`${state.server}${urlPath}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 5000 }, (response) => {
+        const request = https.get(`${state.server}${urlPath}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: timeoutMs }, (response) => {
             let body = "";
             response.on("data", (chunk) => (body += chunk));
             response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
