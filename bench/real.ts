@@ -94,10 +94,14 @@ async function timed(cluster: Cluster, size: number, label: string, timings: Tim
  * time goes, in round trips.
  */
 async function requestCounts(cluster: Cluster): Promise<Record<string, number>> {
-    // A large cluster's metrics are megabytes, and a busy API server is slow to write them.
-    const { status, body } = await apiGet(cluster, "/metrics", 120_000);
+    // A large cluster's metrics are megabytes, and a busy API server is slow to write them; try a few times.
+    let { status, body } = await apiGet(cluster, "/metrics", 120_000);
+    for (let attempt = 1; status !== 200 && attempt < 5; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        ({ status, body } = await apiGet(cluster, "/metrics", 120_000));
+    }
     if (status !== 200) {
-        throw new Error(`GET /metrics answered ${status}`);
+        throw new Error(`GET /metrics answered ${status} five times`);
     }
     const counts: Record<string, number> = {};
     for (const line of body.split("\n")) {

@@ -287,7 +287,7 @@ export function apiGet(state: ClusterState, urlPath: string, timeoutMs = 5000): 
     const ca = Buffer.from(config.clusters[0].cluster["certificate-authority-data"], "base64");
     const token = config.users[0].user.token;
     return new Promise((resolve) => {
-        const request = https.get(`${state.server}${urlPath}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: timeoutMs }, (response) => {
+        const request = https.get(`${state.server}${urlPath}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: timeoutMs, agent: false }, (response) => {
             let body = "";
             response.on("data", (chunk) => (body += chunk));
             response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
