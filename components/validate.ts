@@ -138,7 +138,8 @@ function checkKeys(object: object, path: string, known: readonly string[], repor
 
 /**
  * A flag that is not a boolean is refused rather than read as truthy: the
- * string "false" would otherwise force the patch and take the whole list.
+ * string "false" would otherwise read as true (in 0.1.0, taking another
+ * writer's whole list).
  */
 function checkBoolean(value: unknown, path: string, report: Report) {
     if (value !== undefined && typeof value !== "boolean") {

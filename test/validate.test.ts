@@ -144,7 +144,7 @@ describe("validation", () => {
     });
 
     it("refuses values of the wrong type with a field-named message, before they can do harm", () => {
-        // "false" is truthy: read as a boolean it would force the patch and take the whole list.
+        // "false" is truthy: a deprecated flag is still type-checked, so a JavaScript caller learns of the mistake.
         assertProblem({ ...valid, takeOwnership: "false" as unknown as boolean }, "takeOwnership", "true or false", '"false" (a string)');
         assertProblem({ ...valid, namespaces: [{ name: "team-a", takeOwnership: "false" as unknown as boolean }] }, "namespaces[0].takeOwnership", "true or false");
         assertProblem({ ...valid, takeOwnership: 1 as unknown as boolean }, "takeOwnership", "true or false");
