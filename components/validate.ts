@@ -4,7 +4,6 @@ import { closest } from "./closest";
 import { DOCKER_HUB_SERVER } from "./dockerConfig";
 import { MAX_FIELD_MANAGER_BYTES, isFieldManager } from "./names";
 import { kubeletKey } from "./registryKey";
-import { verifyLoginsProblems } from "./verifyLogins";
 
 /** One thing wrong with the arguments: where, and why. */
 export interface Problem {
@@ -40,6 +39,9 @@ const ARG_KEYS = [
 ];
 const NAMESPACE_KEYS = ["name", "serviceAccounts", "keepImagePullSecrets", "takeOwnership"];
 const LOGIN_KEYS = ["server", "username", "password", "email"];
+const VERIFY_LOGINS_KEYS = ["repository", "unreachable", "ca"];
+// The distribution spec's repository name: lowercase path components joined by '/'.
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 type Report = (path: string, reason: string) => void;
 
@@ -121,6 +123,42 @@ function checkAttach(args: RegistryCredentialsArgs, report: Report) {
     if (args.attach === "admissionPolicy" && args.serviceAccounts !== undefined) {
         report("serviceAccounts", ADMISSION_WITHOUT_ACCOUNTS);
     }
+}
+
+/**
+ * The shape of `verifyLogins` (verifyLogins.ts does the checking). The
+ * messages never quote `ca`, which is long, but it holds no secret.
+ * Exported for testing.
+ */
+export function verifyLoginsProblems(value: unknown): Problem[] {
+    const problems: Problem[] = [];
+    const report: Report = (propertyPath, reason) => problems.push({ propertyPath, reason });
+    if (value === undefined || typeof value === "boolean") {
+        return problems;
+    }
+    if (!isPlainObject(value)) {
+        report("verifyLogins", `must be true, false or { repository?, unreachable?, ca? }, not ${JSON.stringify(value) ?? String(value)}`);
+        return problems;
+    }
+    checkKeys(value, "verifyLogins", VERIFY_LOGINS_KEYS, report);
+    const { repository, unreachable, ca } = value as Record<string, unknown>;
+    const checkRepository = (path: string, name: unknown) => {
+        if (!(typeof name === "string" && REPOSITORY.test(name))) {
+            report(path, `${JSON.stringify(name) ?? String(name)} is not a repository name: lowercase path components joined by '/', as in team/app (no registry host, no tag)`);
+        }
+    };
+    if (isPlainObject(repository)) {
+        Object.entries(repository).forEach(([server, name]) => checkRepository(`verifyLogins.repository[${JSON.stringify(server)}]`, name));
+    } else if (repository !== undefined) {
+        checkRepository("verifyLogins.repository", repository);
+    }
+    if (unreachable !== undefined && unreachable !== "error" && unreachable !== "warn") {
+        report("verifyLogins.unreachable", `must be "error" or "warn", not ${JSON.stringify(unreachable) ?? String(unreachable)}`);
+    }
+    if (ca !== undefined && (typeof ca !== "string" || !ca.includes("-----BEGIN CERTIFICATE-----"))) {
+        report("verifyLogins.ca", "must be PEM text holding at least one -----BEGIN CERTIFICATE----- block");
+    }
+    return problems;
 }
 
 /** Settings an object does not take, with the one probably meant. */

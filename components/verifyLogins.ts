@@ -10,7 +10,6 @@ import * as http from "http";
 import * as https from "https";
 import * as tls from "tls";
 import * as pulumi from "@pulumi/pulumi";
-import type { Problem } from "./validate";
 import { DOCKER_HUB_KEY, kubeletKey } from "./registryKey";
 
 /** The settings of `verifyLogins` when it is given as an object. */
@@ -52,9 +51,6 @@ export interface LoginToCheck {
 export type LoginCheck = { readonly ok: true } | { readonly ok: false; readonly unreachable: boolean; readonly reason: string };
 
 const TIMEOUT_MS = 10_000;
-const OPTION_KEYS = ["repository", "unreachable", "ca"];
-// The distribution spec's repository name: lowercase path components joined by '/'.
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /**
  * The config the Secrets get, once every login in it has passed its check.
@@ -241,39 +237,4 @@ function get(url: string, headers: Record<string, string>, ca: string | undefine
         request.on("error", reject);
         request.end();
     });
-}
-
-/**
- * Checks the setting's shape; exported for validate.ts. The messages never
- * quote `ca`, which is long, but it holds no secret.
- */
-export function verifyLoginsProblems(value: unknown): Problem[] {
-    const problem = (propertyPath: string, reason: string): Problem[] => [{ propertyPath, reason }];
-    if (value === undefined || typeof value === "boolean") {
-        return [];
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        return problem("verifyLogins", `must be true, false or { repository?, unreachable?, ca? }, not ${JSON.stringify(value) ?? String(value)}`);
-    }
-    const options = value as Record<string, unknown>;
-    const problems: Problem[] = Object.keys(options)
-        .filter((key) => !OPTION_KEYS.includes(key) && options[key] !== undefined)
-        .flatMap((key) => problem(`verifyLogins.${key}`, `is not a setting here; the settings are ${OPTION_KEYS.join(", ")}`));
-    const { repository, unreachable, ca } = options;
-    const checkRepository = (path: string, name: unknown) =>
-        typeof name === "string" && REPOSITORY.test(name)
-            ? []
-            : problem(path, `${JSON.stringify(name) ?? String(name)} is not a repository name: lowercase path components joined by '/', as in team/app (no registry host, no tag)`);
-    if (typeof repository === "object" && repository !== null && !Array.isArray(repository)) {
-        problems.push(...Object.entries(repository).flatMap(([server, name]) => checkRepository(`verifyLogins.repository[${JSON.stringify(server)}]`, name)));
-    } else if (repository !== undefined) {
-        problems.push(...checkRepository("verifyLogins.repository", repository));
-    }
-    if (unreachable !== undefined && unreachable !== "error" && unreachable !== "warn") {
-        problems.push(...problem("verifyLogins.unreachable", `must be "error" or "warn", not ${JSON.stringify(unreachable) ?? String(unreachable)}`));
-    }
-    if (ca !== undefined && (typeof ca !== "string" || !ca.includes("-----BEGIN CERTIFICATE-----"))) {
-        problems.push(...problem("verifyLogins.ca", "must be PEM text holding at least one -----BEGIN CERTIFICATE----- block"));
-    }
-    return problems;
 }

@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { loadComponents, valueOf } from "./mocks";
 import { FakeRegistry, closedPort, startFakeRegistry } from "./fakeRegistry";
-import { checkLogin, parseChallenge, registryBase, verifyLoginsProblems } from "../components/verifyLogins";
-import { validateArgs } from "../components/validate";
+import { checkLogin, parseChallenge, registryBase } from "../components/verifyLogins";
+import { validateArgs, verifyLoginsProblems } from "../components/validate";
 
 const USER = "robot-user";
 const PASSWORD = "correct-horse-battery";
