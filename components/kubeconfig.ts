@@ -67,9 +67,14 @@ interface Source {
     readonly dir: string;
 }
 
+/** The files KUBECONFIG lists, in its order. */
+export function listedFiles(kubeconfig: string | undefined): string[] {
+    return (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+}
+
 /** The files KUBECONFIG lists, or ~/.kube/config, as kubectl reads them. */
 export function kubeconfigFiles(kubeconfig = process.env.KUBECONFIG): string[] {
-    const listed = (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
+    const listed = listedFiles(kubeconfig);
     return listed.length > 0 ? listed : [path.join(os.homedir(), ".kube", "config")];
 }
 

@@ -4,15 +4,9 @@
  * file defines a context. The stacks' program and render use it; the
  * provider reads only one file.
  */
-import * as path from "path";
-import { kubeconfigFiles, readKubeconfigFile } from "../components/kubeconfig";
+import { kubeconfigFiles, listedFiles, readKubeconfigFile } from "../components/kubeconfig";
 
 export { kubeconfigFiles };
-
-/** The files KUBECONFIG lists, in its order. */
-function listedFiles(kubeconfig: string | undefined): string[] {
-    return (kubeconfig ?? "").split(path.delimiter).filter((file) => file !== "");
-}
 
 /** The current context as kubectl resolves it (the first file that sets one wins), with that file. */
 export function currentContext(kubeconfig = process.env.KUBECONFIG): { context: string; file: string } | undefined {
