@@ -4,12 +4,12 @@
  *
  * It runs inside Pulumi's dynamic provider process, where the code is a
  * serialized copy of these functions, so it uses Node's own modules only
+ * (through httpRequest.ts)
  * (a package would have to be found again from wherever the provider
  * starts) and keeps no module-level state.
  */
 import { execFile } from "child_process";
-import * as http from "http";
-import * as https from "https";
+import { HttpAnswer, httpRequest } from "./httpRequest";
 import { ExecConfig, KubeConnection } from "./kubeconfig";
 
 export interface KubeResponse {
@@ -45,9 +45,9 @@ export async function kubeRequest(connection: KubeConnection, method: string, ap
     // Raw PEM is accepted too: client-go's exec credentials carry PEM, kubeconfig's *-data fields base64.
     const pem = (data: string | undefined) => (data !== undefined && data.includes("-----BEGIN") ? Buffer.from(data) : decode(data));
 
-    return new Promise((resolve, reject) => {
-        // kubeconfig allows a plain-HTTP server (an API server's insecure port, or a test's fake one).
-        const request = (url.protocol === "http:" ? http : https).request(
+    let answer: HttpAnswer;
+    try {
+        answer = await httpRequest(
             url,
             {
                 method,
@@ -57,27 +57,20 @@ export async function kubeRequest(connection: KubeConnection, method: string, ap
                 key: pem(clientKey),
                 servername: connection.tlsServerName,
                 rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
-                timeout: 30_000,
+                timeoutMs: 30_000,
             },
-            (response) => {
-                let text = "";
-                response.setEncoding("utf8");
-                response.on("data", (chunk) => (text += chunk));
-                response.on("end", () => {
-                    let parsed: unknown;
-                    try {
-                        parsed = text === "" ? undefined : JSON.parse(text);
-                    } catch {
-                        parsed = { message: text.slice(0, 300) };
-                    }
-                    resolve({ status: response.statusCode ?? 0, body: parsed });
-                });
-            },
+            payload,
         );
-        request.on("timeout", () => request.destroy(new Error(`no answer from ${url.origin} in 30 s`)));
-        request.on("error", (error) => reject(new Error(`cannot reach the Kubernetes API at ${url.origin}: ${error.message}`)));
-        request.end(payload);
-    });
+    } catch (error) {
+        throw new Error(`cannot reach the Kubernetes API at ${url.origin}: ${(error as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = answer.body === "" ? undefined : JSON.parse(answer.body);
+    } catch {
+        parsed = { message: answer.body.slice(0, 300) };
+    }
+    return { status: answer.status, body: parsed };
 }
 
 interface ExecCredentialStatus {

@@ -7,9 +7,9 @@
  * Node built-ins only (http, https): the component gains no dependency.
  */
 import * as http from "http";
-import * as https from "https";
 import * as tls from "tls";
 import * as pulumi from "@pulumi/pulumi";
+import { HttpAnswer, HttpRequestOptions, httpRequest } from "./httpRequest";
 import { DOCKER_HUB_KEY, kubeletKey } from "./registryKey";
 
 /** The settings of `verifyLogins` when it is given as an object. */
@@ -208,33 +208,16 @@ export function parseChallenge(header: string): { scheme: string; params: Record
     return { scheme: match[1].toLowerCase(), params };
 }
 
-interface Answer {
-    readonly status: number;
-    readonly headers: http.IncomingHttpHeaders;
-    readonly body: string;
-}
-
 /** One GET, redirects not followed, at most 1 MB of body kept, given up after 10 s. */
-function get(url: string, headers: Record<string, string>, ca: string | undefined): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-        const parsed = new URL(url);
-        const client = parsed.protocol === "http:" ? http : https;
-        const options: https.RequestOptions = { method: "GET", headers: { ...headers, "user-agent": "pulumi-registry-credentials" }, timeout: TIMEOUT_MS };
-        if (ca !== undefined && parsed.protocol === "https:") {
-            // Node's own roots plus the given ones: `ca` alone would replace them.
-            options.ca = [...tls.rootCertificates, ca];
-        }
-        const request = client.request(parsed, options, (response) => {
-            let body = "";
-            response.setEncoding("utf8");
-            response.on("data", (chunk: string) => {
-                if (body.length < 1_000_000) body += chunk;
-            });
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-            response.on("error", reject);
-        });
-        request.on("timeout", () => request.destroy(Object.assign(new Error("no answer in 10 s"), { code: "ETIMEDOUT" })));
-        request.on("error", reject);
-        request.end();
-    });
+function get(url: string, headers: Record<string, string>, ca: string | undefined): Promise<HttpAnswer> {
+    const parsed = new URL(url);
+    const options: HttpRequestOptions = {
+        method: "GET",
+        headers: { ...headers, "user-agent": "pulumi-registry-credentials" },
+        timeoutMs: TIMEOUT_MS,
+        maxBodyChars: 1_000_000,
+        // Node's own roots plus the given ones: `ca` alone would replace them.
+        ...(ca !== undefined && parsed.protocol === "https:" ? { ca: [...tls.rootCertificates, ca] } : {}),
+    };
+    return httpRequest(parsed, options);
 }
