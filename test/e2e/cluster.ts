@@ -28,14 +28,26 @@ export interface KubectlResult {
     readonly stderr: string;
 }
 
+/** kubectl's arguments to reach one cluster, as the admin unless `as` names the deployer context. */
+function clusterArgs(cluster: Cluster, as?: "deployer"): string[] {
+    return [`--kubeconfig=${cluster.kubeconfig}`, `--context=${as === "deployer" ? cluster.deployerContext : cluster.adminContext}`];
+}
+
 /** The pinned kubectl against one cluster, as the admin unless `as` names the deployer context. */
 export function kubectl(cluster: Cluster, args: readonly string[], options: { as?: "deployer"; input?: string } = {}): KubectlResult {
-    const context = options.as === "deployer" ? cluster.deployerContext : cluster.adminContext;
-    const result = spawnSync(binary("kubectl"), [`--kubeconfig=${cluster.kubeconfig}`, `--context=${context}`, "--request-timeout=30s", ...args], {
+    const result = spawnSync(binary("kubectl"), [...clusterArgs(cluster, options.as), "--request-timeout=30s", ...args], {
         encoding: "utf8",
         input: options.input,
     });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** kubectl as the admin, without blocking the event loop (which serves an inline program meanwhile); rejects on failure. */
+export function kubectlAsync(cluster: Cluster, args: readonly string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(binary("kubectl"), [...clusterArgs(cluster), ...args], { stdio: "ignore" });
+        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}`))));
+    });
 }
 
 /** kubectl that must succeed; returns stdout. */
@@ -124,7 +136,7 @@ export function serviceAccountExists(cluster: Cluster, namespace: string, servic
 export function watchEntries(cluster: Cluster, namespace: string, serviceAccount = "default"): { stop: () => Promise<string[][]> } {
     const watcher = spawn(
         binary("kubectl"),
-        [`--kubeconfig=${cluster.kubeconfig}`, `--context=${cluster.adminContext}`, "get", "serviceaccount", serviceAccount, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
+        [...clusterArgs(cluster), "get", "serviceaccount", serviceAccount, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
         { stdio: ["ignore", "pipe", "inherit"] },
     );
     let output = "";

@@ -5,12 +5,10 @@
  * and removes its own entry, `{ name: regcred }`, and nothing else.
  */
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
-import { binary } from "../../testcluster/toolchain";
 import {
-    Cluster,
     createNamespace,
     getObject,
+    kubectlAsync,
     kubectlDockerConfig,
     kubectlOk,
     managersOf,
@@ -207,10 +205,3 @@ describe("who owns imagePullSecrets, on a real API server", function () {
     });
 });
 
-/** kubectl as the admin, without blocking the event loop that serves the inline program; rejects on failure. */
-function kubectlAsync(cluster: Cluster, args: string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(binary("kubectl"), [`--kubeconfig=${cluster.kubeconfig}`, `--context=${cluster.adminContext}`, ...args], { stdio: "ignore" });
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}`))));
-    });
-}
