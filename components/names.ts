@@ -1,20 +1,21 @@
 import { createHash } from "crypto";
 
 /**
- * The logical name of a child resource. It is built from the component's
- * name, the namespace and the service account and nothing else, so that
- * adding, removing or reordering other namespaces never renames (and so never
- * replaces) a namespace's resources. `/` cannot occur in a Kubernetes name,
- * which keeps `a-b` + `c` apart from `a` + `b-c`.
+ * A namespace's Secret's logical name. It is built from the component's name
+ * and the namespace and nothing else, so that adding, removing or reordering
+ * other namespaces never renames (and so never replaces) a namespace's
+ * Secret.
  */
-export function childName(component: string, namespace: string, serviceAccount?: string): string {
-    return serviceAccount === undefined
-        ? `${component}/${namespace}`
-        : `${component}/${namespace}/${serviceAccount}`;
+export function childName(component: string, namespace: string): string {
+    return `${component}/${namespace}`;
 }
 
-/** The key of a patch in `serviceAccountPatches`. */
-export function patchKey(namespace: string, serviceAccount: string): string {
+/**
+ * A service account's key in the entries resource's input and in
+ * `serviceAccounts`. `/` cannot occur in a Kubernetes name, which keeps
+ * `a-b` + `c` apart from `a` + `b-c`.
+ */
+export function entryKey(namespace: string, serviceAccount: string): string {
     return `${namespace}/${serviceAccount}`;
 }
 

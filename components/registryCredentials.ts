@@ -4,7 +4,7 @@ import { admissionObjects } from "./admissionPolicy";
 import { NamespaceTarget, RegistryCredentialsArgs } from "./args";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
 import { KubeConnection, UnusableConnection, connectionFor } from "./kubeconfig";
-import { admissionPolicyName, childName, defaultFieldManager, patchKey } from "./names";
+import { admissionPolicyName, childName, defaultFieldManager, entryKey } from "./names";
 import { ServiceAccountEntries } from "./serviceAccountEntries";
 import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
 import { verifiedConfig } from "./verifyLogins";
@@ -84,7 +84,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             this.serviceAccounts = [];
         } else {
             const entries = Object.fromEntries(
-                targets.flatMap(({ namespace, serviceAccounts }) => serviceAccounts.map((account) => [patchKey(namespace, account), this.secretName])),
+                targets.flatMap(({ namespace, serviceAccounts }) => serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName])),
             );
             this.serviceAccounts = Object.keys(entries);
             if (this.serviceAccounts.length > 0) {
