@@ -226,9 +226,9 @@ function warnIfRotationWouldReplace(component: RegistryCredentials): void {
  * A problem found now is not thrown. Thrown inside an apply, it would reach
  * the user behind the SDK's "error serializing property" chain, and a child
  * whose inputs fail is never registered, so whatever waits on it (the
- * patches, an inline program's run) waits forever. Instead the message is
- * logged as an error on the component, which fails the update with it, and
- * the config becomes unknown: the API server refuses a dockerconfigjson
+ * service account entries, an inline program's run) waits forever. Instead
+ * the message is logged as an error on the component, which fails the
+ * update with it, and the config becomes unknown: the API server refuses a dockerconfigjson
  * Secret without it, so nothing is written.
  */
 function dockerConfigJson(name: string, args: RegistryCredentialsArgs, component: pulumi.Resource): pulumi.Output<string> {
