@@ -41,7 +41,7 @@ export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulu
     for (const namespace of names("team", namespaces)) {
         secrets.push(
             new k8s.core.v1.Secret(`regcred/${namespace}`, {
-                metadata: { name: "regcred", namespace },
+                metadata: { name: "regcred", namespace, annotations: { "pulumi.com/deletionPropagationPolicy": "background" } },
                 type: "kubernetes.io/dockerconfigjson",
                 data,
             }),

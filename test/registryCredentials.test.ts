@@ -71,9 +71,11 @@ describe("RegistryCredentials", () => {
         it("declares one dockerconfigjson Secret per namespace with kubectl's bytes", async () => {
             const { secrets, self } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
 
+            // Deleted with background propagation, as kubectl deletes, not the provider's foreground default.
+            const annotations = { "pulumi.com/deletionPropagationPolicy": "background" };
             assert.deepEqual(secrets.map((s) => s.inputs.metadata), [
-                { name: "regcred", namespace: "team-a" },
-                { name: "regcred", namespace: "team-b" },
+                { name: "regcred", namespace: "team-a", annotations },
+                { name: "regcred", namespace: "team-b", annotations },
             ]);
             for (const secret of secrets) {
                 assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");

@@ -10,7 +10,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createNamespace, kubectlOk, serviceAccountEntries } from "./cluster";
+import { createNamespace, getObject, kubectlOk, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { E2E_LOGIN, TestProgram, pulumi, withStack } from "./pulumiStack";
 import type * as current from "../../components";
@@ -49,6 +49,7 @@ describe("upgrading a stack from 0.1.0", function () {
             assert.deepEqual(serviceAccountEntries(cluster, "upg-shared"), ["regcred", "theirs"]);
             const before = await stack.stack.exportStack();
             assert.equal(before.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch").length, 2);
+            const secretBefore = getObject(cluster, "secret", "upg-alone", "regcred");
 
             const { RegistryCredentials } = await import("../../components");
             await stack.up(program(RegistryCredentials));
@@ -57,6 +58,10 @@ describe("upgrading a stack from 0.1.0", function () {
             const after = await stack.stack.exportStack();
             assert.equal(after.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch").length, 0);
             assert.match(stack.output, /takeOwnership is deprecated and ignored/);
+            // The Secrets gain their deletion annotation in place: the same object, not a replacement.
+            const secretAfter = getObject(cluster, "secret", "upg-alone", "regcred");
+            assert.equal(secretAfter.metadata.uid, secretBefore.metadata.uid);
+            assert.equal(secretAfter.metadata.annotations?.["pulumi.com/deletionPropagationPolicy"], "background");
 
             // Entries 0.1.0 wrote are ours: destroy removes them, and only them.
             await stack.destroy();
