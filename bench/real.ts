@@ -11,9 +11,10 @@
  *
  * For each size it times a first preview and rollout, a no-op preview, a
  * no-op up, a namespace added, a password rotation and destroy, with the
- * API server's count of the requests each made, with Pulumi's defaults, with each faster
- * setting alone (no checkpoints; the provider's client at 1,000 requests a
- * second) and with both ("tuned"). Writes the "Real engine" section of
+ * API server's count of the requests each made and its peak memory, with
+ * Pulumi's defaults, with each faster setting alone (no checkpoints; the
+ * provider's client at 1,000 requests a second), with both ("tuned"), and
+ * with both at `--parallel 64`. Writes the "Real engine" section of
  * BENCHMARKS.md.
  *
  * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings tuned,defaults] [-- --out FILE]
@@ -30,6 +31,7 @@ import { Cluster, kubectl, kubectlOk, serverSideApply, startCluster, stopCluster
 import { pulumiEnv, removeScratch } from "../test/e2e/pulumiStack";
 import { apiGet } from "../testcluster/controlPlane";
 import { TOOLS, binary } from "../testcluster/toolchain";
+import { peakDeploymentRss } from "./peakMemory";
 import { median } from "./report";
 import { REAL_ENGINE_SECTION, withSection } from "./sections";
 
@@ -46,6 +48,8 @@ interface Settings {
     readonly name: string;
     readonly env: Record<string, string>;
     readonly provider: Partial<k8s.ProviderArgs>;
+    /** `--parallel`: resource operations at once; Pulumi's default is 4 per CPU. */
+    readonly parallel?: number;
 }
 
 // Each setting alone, then both: what each one buys.
@@ -56,6 +60,8 @@ const SETTINGS: Settings[] = [
     // The provider's client past its default 50 requests a second.
     { name: "client 1000/2000", env: {}, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
     { name: "tuned", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
+    // Operations that mostly wait (the provider awaits each Secret's deletion) at more than 4 per CPU.
+    { name: "tuned, parallel 64", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } }, parallel: 64 },
 ];
 
 /** A setting's name as a Kubernetes name part, and as --settings takes it. */
@@ -73,6 +79,9 @@ type Timings = Record<string, number[]>;
 /** The API requests each operation made, by resource and verb, in the last round that measured it. */
 const requestsByOperation = new Map<string, Record<string, number>>();
 
+/** Each operation's peak memory, CLI and program together, in bytes, one entry per round. */
+const peaksByOperation = new Map<string, number[]>();
+
 function seconds(started: bigint): number {
     return Number(process.hrtime.bigint() - started) / 1e9;
 }
@@ -85,7 +94,8 @@ async function timed(cluster: Cluster, size: number, label: string, timings: Tim
     const after = await requestCounts(cluster);
     const made = Object.fromEntries(Object.entries(after).map(([key, count]) => [key, count - (before[key] ?? 0)]).filter(([, count]) => (count as number) > 0));
     requestsByOperation.set(`${size} ${label}`, made);
-    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s; ${describeRequests(made)}\n`);
+    const peak = peaksByOperation.get(`${size} ${label}`)?.at(-1);
+    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s${peak === undefined ? "" : `, peak ${megabytes(peak)} MB`}; ${describeRequests(made)}\n`);
 }
 
 /**
@@ -114,6 +124,8 @@ async function requestCounts(cluster: Cluster): Promise<Record<string, number>> 
     }
     return counts;
 }
+
+const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 function describeRequests(made: Record<string, number> | undefined): string {
     const entries = Object.entries(made ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -198,8 +210,14 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
         const target = { namespaces: namespaces.slice(0, size) };
         const password = { value: "first" };
         const stack = await benchStack(cluster, `${slug(settings)}-${tag}`, target, settings, password);
-        const quiet = { color: "never" as const, suppressProgress: true };
-        const measure = (operation: string, work: () => Promise<unknown>) => timed(cluster, size, `${settings.name}: ${operation}`, timings, async () => void (await work()));
+        const quiet = { color: "never" as const, suppressProgress: true, parallel: settings.parallel };
+        const measure = (operation: string, work: () => Promise<unknown>) => {
+            const label = `${settings.name}: ${operation}`;
+            return timed(cluster, size, label, timings, async () => {
+                const peak = await peakDeploymentRss(async () => void (await work()));
+                peaksByOperation.set(`${size} ${label}`, [...(peaksByOperation.get(`${size} ${label}`) ?? []), peak]);
+            });
+        };
         // `pulumi up` with its preview is the first preview and then the update.
         await measure("first preview", () => stack.preview(quiet));
         await measure("first up (no preview)", () => stack.up(quiet));
@@ -228,7 +246,10 @@ function deleteNamespaces(cluster: Cluster, names: string[]): void {
 
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
 export function realEngineTable(results: Map<number, Timings>): string {
-    const lines = ["| size | operation | median s (min–max over rounds) | × floor | × loop | API requests for Secrets and service accounts (last round) |", "|---|---|---|---|---|---|"];
+    const lines = [
+        "| size | operation | median s (min–max over rounds) | × floor | × loop | peak MB, CLI and program (max over rounds) | API requests for Secrets and service accounts (last round) |",
+        "|---|---|---|---|---|---|---|",
+    ];
     for (const [size, timings] of results) {
         const floorTime = median(timings["kubectl floor: one apply --server-side"]);
         const loopTimes = timings["seeds' loop: kubectl create secret + patch, per namespace"];
@@ -236,7 +257,9 @@ export function realEngineTable(results: Map<number, Timings>): string {
             const m = median(values);
             const spread = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
             const overLoop = loopTimes ? (m / median(loopTimes)).toFixed(2) : "";
-            lines.push(`| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} | ${describeRequests(requestsByOperation.get(`${size} ${operation}`))} |`);
+            const peaks = peaksByOperation.get(`${size} ${operation}`);
+            const peak = peaks ? megabytes(Math.max(...peaks)) : "";
+            lines.push(`| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} | ${peak} | ${describeRequests(requestsByOperation.get(`${size} ${operation}`))} |`);
         }
     }
     return lines.join("\n");
@@ -277,7 +300,7 @@ async function main(): Promise<void> {
         "## Real engine",
         "",
         `\`npm run bench:real${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${ROUNDS} round(s), on ${versions()}.`,
-        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both. The loop is measured up to 1,000 namespaces. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview. The last column is the API server\'s `apiserver_request_total` for Secrets and service accounts during the operation, by verb.',
+        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both, and "tuned, parallel 64" both with `--parallel 64` (Pulumi\'s default is 4 per CPU, here 8). The loop is measured up to 1,000 namespaces. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview. Peak memory is the largest resident memory of the process running the program plus the Pulumi CLI and its plugins, sampled every 200 ms. The last column is the API server\'s `apiserver_request_total` for Secrets and service accounts during the operation, by verb.',
         "",
         table,
     ].join("\n");

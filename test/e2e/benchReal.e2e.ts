@@ -25,7 +25,7 @@ describe("npm run bench:real", function () {
             assert.deepEqual(operations, [
                 "kubectl floor: one apply --server-side",
                 "seeds' loop: kubectl create secret + patch, per namespace",
-                ...["defaults", "no checkpoints", "client 1000/2000", "tuned"].flatMap((name) =>
+                ...["defaults", "no checkpoints", "client 1000/2000", "tuned", "tuned, parallel 64"].flatMap((name) =>
                     ["first preview", "first up (no preview)", "no-op preview", "no-op up", "a namespace added", "rotation", "destroy"].map((operation) => `${name}: ${operation}`),
                 ),
             ]);
@@ -35,6 +35,11 @@ describe("npm run bench:real", function () {
             assert.match(requests("tuned: a namespace added"), /secrets APPLY 1(,|$)/);
             assert.match(requests("tuned: a namespace added"), /serviceaccounts PATCH 1(,|$)/);
             assert.doesNotMatch(requests("tuned: no-op preview"), /PATCH|POST|DELETE/);
+            // Background deletion: the Secrets go at their DELETE, with no finalizer for the garbage collector to PATCH away.
+            assert.match(requests("tuned: destroy"), /secrets DELETE 6(,|$)/);
+            assert.doesNotMatch(requests("tuned: destroy"), /secrets PATCH/);
+            // Each operation's memory, CLI and program together.
+            assert.match(written, /^\| 5 \| tuned: destroy \| [^|]+ \| [^|]+ \| [^|]* \| \d+ \|/m);
         } finally {
             fs.rmSync(path.dirname(out), { recursive: true, force: true });
         }
