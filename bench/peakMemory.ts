@@ -41,31 +41,47 @@ function processes(): ProcessEntry[] {
     return entries;
 }
 
-/** This process's memory and that of the `pulumi` CLIs it started, with all their descendants, in bytes. */
-export function deploymentRss(): number {
+/** Resident memory in bytes: this process (the program) and the `pulumi` CLIs it started with all their descendants. */
+export interface DeploymentRss {
+    readonly program: number;
+    readonly cli: number;
+}
+
+export function deploymentRss(): DeploymentRss {
     const all = processes();
     const children = new Map<number, ProcessEntry[]>();
     for (const entry of all) {
         children.set(entry.parent, [...(children.get(entry.parent) ?? []), entry]);
     }
-    let total = process.memoryUsage().rss;
+    let cli = 0;
     const pending = (children.get(process.pid) ?? []).filter((entry) => entry.command === "pulumi");
     while (pending.length > 0) {
         const entry = pending.pop()!;
-        total += entry.rssBytes;
+        cli += entry.rssBytes;
         pending.push(...(children.get(entry.pid) ?? []));
     }
-    return total;
+    return { program: process.memoryUsage().rss, cli };
 }
 
-/** Runs `work` and returns the largest `deploymentRss()` seen while it ran, in bytes. */
-export async function peakDeploymentRss(work: () => Promise<void>): Promise<number> {
-    let peak = deploymentRss();
-    const sampler = setInterval(() => (peak = Math.max(peak, deploymentRss())), SAMPLE_MS);
+/** The peaks while `work` ran: of the sum, and of each part (which may peak at other moments). */
+export interface PeakRss extends DeploymentRss {
+    readonly total: number;
+}
+
+/** Runs `work` and returns the largest `deploymentRss()` seen while it ran. */
+export async function peakDeploymentRss(work: () => Promise<void>): Promise<PeakRss> {
+    let peak: PeakRss = { total: 0, program: 0, cli: 0 };
+    const sample = () => {
+        const now = deploymentRss();
+        peak = { total: Math.max(peak.total, now.program + now.cli), program: Math.max(peak.program, now.program), cli: Math.max(peak.cli, now.cli) };
+    };
+    sample();
+    const sampler = setInterval(sample, SAMPLE_MS);
     try {
         await work();
     } finally {
         clearInterval(sampler);
     }
-    return Math.max(peak, deploymentRss());
+    sample();
+    return peak;
 }
