@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "f
 import * as os from "os";
 import * as path from "path";
 import { Row, Sample, Variant, fixed, spread, summarizeRow, table, targets } from "./report";
-import { REAL_ENGINE_SECTION, sectionOf } from "./sections";
+import { CLUSTER_SECTIONS, sectionOf } from "./sections";
 import { StartupRow, measureStartup } from "./startup";
 
 const quick = process.argv.includes("--quick");
@@ -157,10 +157,11 @@ function main() {
     process.stderr.write("measuring the stacks' start-up…\n");
     const startup = measureStartup(5);
     console.log(startupTable(startup));
-    // The real-engine section is bench:real's: keep it as it is.
+    // The sections measured on a cluster are bench:real's and bench:interrupted's: keep them as they are.
     const file = path.join(__dirname, "..", "..", "BENCHMARKS.md");
-    const realEngine = sectionOf(readFileSync(file, "utf8"), REAL_ENGINE_SECTION);
-    writeFileSync(file, `${benchmarksMarkdown(rows, profileLines, scaleLine, startup).trimEnd()}\n${realEngine ? `\n${realEngine}\n` : ""}`);
+    const existing = readFileSync(file, "utf8");
+    const kept = CLUSTER_SECTIONS.map((name) => sectionOf(existing, name)).filter((section) => section !== "");
+    writeFileSync(file, [benchmarksMarkdown(rows, profileLines, scaleLine, startup).trimEnd(), ...kept].join("\n\n") + "\n");
     process.stderr.write("wrote BENCHMARKS.md\n");
 }
 

@@ -1,11 +1,18 @@
 /**
- * BENCHMARKS.md has two writers: `npm run bench` (the mock engine) and
- * `npm run bench:real` (a local cluster). Each owns a marked section and
- * leaves the other's as it is.
+ * BENCHMARKS.md has three writers: `npm run bench` (the mock engine),
+ * `npm run bench:real` and `npm run bench:interrupted` (a local cluster).
+ * Each of the last two owns a marked section, and every writer leaves the
+ * others' as they are.
  */
 
 /** The section `npm run bench:real` writes. */
 export const REAL_ENGINE_SECTION = "real-engine";
+
+/** The section `npm run bench:interrupted` writes. */
+export const INTERRUPTED_SECTION = "interrupted-up";
+
+/** The marked sections, in the order the file keeps them. */
+export const CLUSTER_SECTIONS = [REAL_ENGINE_SECTION, INTERRUPTED_SECTION];
 
 const marker = (name: string, end: "start" | "end") => `<!-- ${name}:${end} -->`;
 

@@ -1,0 +1,204 @@
+/**
+ * `npm run bench:interrupted`: what a `pulumi up` killed halfway leaves
+ * behind, with and without checkpoints, and how the next `up` recovers.
+ * `PULUMI_SKIP_CHECKPOINTS` makes a large rollout several times faster
+ * (BENCHMARKS.md, "Real engine"), at the price of the state written during
+ * the run: this measures that price.
+ *
+ * For each setting and signal, on a fresh stack: a first `up` to N
+ * namespaces, stopped once half the Secrets exist, with SIGINT (Ctrl-C:
+ * the CLI cancels and writes its state) or SIGKILL (a crash, or a CI runner
+ * killed: the CLI and its plugins die at once). Then it counts what the
+ * cluster holds and what the state records, runs `up` again (with
+ * `pulumi cancel` first if the stack is left locked), counts again, and
+ * destroys. Writes the "Interrupted up" section of BENCHMARKS.md.
+ *
+ * Usage: npm run bench:interrupted [-- --size N] [-- --out FILE]
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
+import { removeScratch } from "../test/e2e/pulumiStack";
+import { SETTINGS, Settings, benchStack, createNamespaces, seconds, slug, versions } from "./real";
+import { INTERRUPTED_SECTION, withSection } from "./sections";
+
+const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const SIZE = Number(argument("--size") ?? 300);
+const OUT = argument("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
+
+/** Checkpoints on (the client rate raised, so that the run is not paced by it) and off. */
+const COMPARED = ["client 1000/2000", "tuned"].map((name) => SETTINGS.find((settings) => settings.name === name)!);
+const SIGNALS = ["SIGINT", "SIGKILL"] as const;
+
+/** What the cluster holds and the state records for one stack's namespaces. */
+interface Count {
+    readonly secretsInCluster: number;
+    readonly entriesInCluster: number;
+    readonly secretsInState: number;
+    readonly entriesInState: number;
+    readonly pendingOperations: number;
+}
+
+interface Outcome {
+    readonly settings: string;
+    readonly signal: string;
+    readonly atStop: Count;
+    /** What the next `up` needed, and took. */
+    readonly recovery: string;
+    readonly recoverySeconds: number;
+    readonly afterRecovery: Count;
+    /** Secrets and entries a destroy right after the stop would leave behind: in the cluster, not in the state. */
+    readonly orphansIfDestroyed: number;
+    /** What is left after the recovered stack's destroy. */
+    readonly leftAfterDestroy: number;
+}
+
+async function count(cluster: Cluster, stack: Stack, namespaces: readonly string[]): Promise<Count> {
+    const ours = new Set(namespaces);
+    const secrets = kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout.split(" ");
+    const accounts = JSON.parse(kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "json"]).stdout).items as any[];
+    const deployment = (await stack.exportStack()).deployment;
+    const resources: any[] = deployment.resources ?? [];
+    const entriesResource = resources.find((resource) => resource.type.endsWith(":ServiceAccountEntries"));
+    return {
+        secretsInCluster: secrets.filter((namespace) => ours.has(namespace)).length,
+        entriesInCluster: accounts.filter((account) => ours.has(account.metadata.namespace) && (account.imagePullSecrets ?? []).some((entry: any) => entry.name === "regcred")).length,
+        secretsInState: resources.filter((resource) => resource.type === "kubernetes:core/v1:Secret").length,
+        entriesInState: entriesResource?.outputs?.owned?.length ?? 0,
+        pendingOperations: deployment.pending_operations?.length ?? 0,
+    };
+}
+
+/** Every process under this one whose command is `pulumi`, and their descendants. */
+function pulumiProcesses(): { cli: number[]; all: number[] } {
+    const parents = new Map<number, number>();
+    const commands = new Map<number, string>();
+    for (const name of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+        try {
+            const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+            const close = stat.lastIndexOf(")");
+            parents.set(Number(name), Number(stat.slice(close + 2).split(" ")[1]));
+            commands.set(Number(name), stat.slice(stat.indexOf("(") + 1, close));
+        } catch {
+            // exited while we looked
+        }
+    }
+    const cli = [...parents].filter(([pid, parent]) => parent === process.pid && commands.get(pid) === "pulumi").map(([pid]) => pid);
+    const all = [...cli];
+    for (let index = 0; index < all.length; index++) {
+        all.push(...[...parents].filter(([, parent]) => parent === all[index]).map(([pid]) => pid));
+    }
+    return { cli, all };
+}
+
+async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typeof SIGNALS)[number]): Promise<Outcome> {
+    const name = `${slug(settings)}-${signal.toLowerCase()}`;
+    const namespaces = await createNamespaces(cluster, name, SIZE);
+    const stack = await benchStack(cluster, name, { namespaces }, settings, { value: "first" });
+    const quiet = { color: "never" as const, suppressProgress: true };
+    process.stderr.write(`${settings.name}, ${signal}\n`);
+
+    const run = stack.up(quiet).then(
+        () => "finished",
+        (error: Error) => error.message.split("\n").find((line) => /error|signal|interrupt|cancel/i.test(line)) ?? "failed",
+    );
+    // Stopped once half the Secrets exist.
+    for (;;) {
+        const made = kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout;
+        if (made.split(" ").filter((namespace) => namespace.startsWith(`${name}-`)).length >= SIZE / 2) {
+            break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { cli, all } = pulumiProcesses();
+    for (const pid of signal === "SIGKILL" ? all : cli) {
+        process.kill(pid, signal);
+    }
+    process.stderr.write(`  the first up: ${await run}\n`);
+    const atStop = await count(cluster, stack, namespaces);
+    process.stderr.write(`  at the stop: ${JSON.stringify(atStop)}\n`);
+
+    const steps: string[] = [];
+    const started = process.hrtime.bigint();
+    try {
+        await stack.up(quiet);
+        steps.push("`up`");
+    } catch (error) {
+        const message = (error as Error).message;
+        const reason = /locked/.test(message) ? "the stack is locked" : (message.split("\n").find((line) => /error/i.test(line)) ?? "failed");
+        steps.push(`\`up\` fails (${reason.trim()})`);
+        if (/locked/.test(message)) {
+            await stack.cancel();
+            steps.push("`pulumi cancel`");
+        }
+        await stack.up(quiet);
+        steps.push("`up`");
+    }
+    const recoverySeconds = seconds(started);
+    const afterRecovery = await count(cluster, stack, namespaces);
+    process.stderr.write(`  recovered by ${steps.join(", ")} in ${recoverySeconds.toFixed(1)} s: ${JSON.stringify(afterRecovery)}\n`);
+
+    await stack.destroy(quiet);
+    const left = await count(cluster, stack, namespaces);
+    await stack.workspace.removeStack(stack.name);
+    return {
+        settings: settings.name,
+        signal,
+        atStop,
+        recovery: steps.join(", then "),
+        recoverySeconds,
+        afterRecovery,
+        orphansIfDestroyed: Math.max(0, atStop.secretsInCluster - atStop.secretsInState) + Math.max(0, atStop.entriesInCluster - atStop.entriesInState),
+        leftAfterDestroy: left.secretsInCluster + left.entriesInCluster,
+    };
+}
+
+function table(outcomes: readonly Outcome[]): string {
+    const pair = (cluster: number, state: number) => `${cluster} / ${state}`;
+    const lines = [
+        `| setting | stopped by | Secrets: cluster / state | entries: cluster / state | pending operations in state | a destroy now would leave behind | the next up | its time s | after it, Secrets: cluster / state | after it, entries: cluster / state | left after destroy |`,
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ];
+    for (const outcome of outcomes) {
+        const { atStop, afterRecovery } = outcome;
+        lines.push(
+            `| ${outcome.settings} | ${outcome.signal} | ${pair(atStop.secretsInCluster, atStop.secretsInState)} | ${pair(atStop.entriesInCluster, atStop.entriesInState)} | ${atStop.pendingOperations} | ${outcome.orphansIfDestroyed} | ${outcome.recovery} | ${outcome.recoverySeconds.toFixed(1)} | ${pair(afterRecovery.secretsInCluster, afterRecovery.secretsInState)} | ${pair(afterRecovery.entriesInCluster, afterRecovery.entriesInState)} | ${outcome.leftAfterDestroy} |`,
+        );
+    }
+    return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+    const cluster = await startCluster("interrupted");
+    const outcomes: Outcome[] = [];
+    try {
+        for (const settings of COMPARED) {
+            for (const signal of SIGNALS) {
+                outcomes.push(await interruptedRun(cluster, settings, signal));
+            }
+        }
+    } finally {
+        stopCluster(cluster);
+        removeScratch();
+    }
+    const section = [
+        "## Interrupted up",
+        "",
+        `\`npm run bench:interrupted${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: a first \`up\` to ${SIZE} namespaces, stopped once half the Secrets exist, on ${versions()}.`,
+        '"client 1000/2000" writes checkpoints, "tuned" is the same with `PULUMI_SKIP_CHECKPOINTS=true`. SIGINT is Ctrl-C (the CLI cancels and writes its state); SIGKILL kills the CLI and its plugins at once, as a crash or a killed CI runner does. "entries" are service accounts holding our entry; in the state, those the entries resource records as its own. "A destroy now would leave behind" counts the Secrets and entries in the cluster that the state does not record.',
+        "",
+        table(outcomes),
+    ].join("\n");
+    console.log(section);
+    const existing = fs.existsSync(OUT) ? fs.readFileSync(OUT, "utf8") : "";
+    fs.writeFileSync(OUT, withSection(existing, INTERRUPTED_SECTION, section));
+    process.stderr.write(`wrote ${OUT}\n`);
+}
+
+if (require.main === module) {
+    main().catch((error) => {
+        process.stderr.write(`${error.stack ?? error}\n`);
+        process.exitCode = 1;
+    });
+}
