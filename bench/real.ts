@@ -14,8 +14,8 @@
  * API server's count of the requests each made and its peak memory, with
  * Pulumi's defaults, with each faster setting alone (no checkpoints; the
  * provider's client at 1,000 requests a second), with both ("tuned"), and
- * with both at `--parallel 64`. Writes the "Real engine" section of
- * BENCHMARKS.md.
+ * with both plus `--parallel 64` or plus `PULUMI_PARALLEL_DIFF`. Writes the
+ * "Real engine" section of BENCHMARKS.md.
  *
  * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings tuned,defaults] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
@@ -62,6 +62,8 @@ export const SETTINGS: Settings[] = [
     { name: "tuned", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
     // Operations that mostly wait (the provider awaits each Secret's deletion) at more than 4 per CPU.
     { name: "tuned, parallel 64", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } }, parallel: 64 },
+    // The engine's diffs (one provider call per resource) run concurrently instead of one after another.
+    { name: "tuned, parallel diff", env: { PULUMI_SKIP_CHECKPOINTS: "true", PULUMI_PARALLEL_DIFF: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
 ];
 
 /** A setting's name as a Kubernetes name part, and as --settings takes it. */
@@ -304,7 +306,7 @@ async function main(): Promise<void> {
         "## Real engine",
         "",
         `\`npm run bench:real${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${ROUNDS} round(s), on ${versions()}.`,
-        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both, and "tuned, parallel 64" both with `--parallel 64` (Pulumi\'s default is 4 per CPU, here 8). The loop is measured up to 1,000 namespaces. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview. Peak memory is the largest resident memory, sampled every 200 ms, of the process running the program plus the Pulumi CLI and its plugins (the Kubernetes provider and the dynamic provider), with each part\'s own peak in brackets; the program runs in the benchmark\'s own process, as an Automation API program does. The last column is the API server\'s `apiserver_request_total` for Secrets and service accounts during the operation, by verb.',
+        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both, "tuned, parallel 64" both with `--parallel 64` (Pulumi\'s default is 4 per CPU, here 8), and "tuned, parallel diff" both with `PULUMI_PARALLEL_DIFF=true`. The loop is measured up to 1,000 namespaces. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview. Peak memory is the largest resident memory, sampled every 200 ms, of the process running the program plus the Pulumi CLI and its plugins (the Kubernetes provider and the dynamic provider), with each part\'s own peak in brackets; the program runs in the benchmark\'s own process, as an Automation API program does. The last column is the API server\'s `apiserver_request_total` for Secrets and service accounts during the operation, by verb.',
         "",
         table,
     ].join("\n");

@@ -25,7 +25,7 @@ describe("npm run bench:real", function () {
             assert.deepEqual(operations, [
                 "kubectl floor: one apply --server-side",
                 "seeds' loop: kubectl create secret + patch, per namespace",
-                ...["defaults", "no checkpoints", "client 1000/2000", "tuned", "tuned, parallel 64"].flatMap((name) =>
+                ...["defaults", "no checkpoints", "client 1000/2000", "tuned", "tuned, parallel 64", "tuned, parallel diff"].flatMap((name) =>
                     ["first preview", "first up (no preview)", "no-op preview", "no-op up", "a namespace added", "rotation", "destroy"].map((operation) => `${name}: ${operation}`),
                 ),
             ]);
