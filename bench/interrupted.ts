@@ -20,6 +20,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
 import { removeScratch } from "../test/e2e/pulumiStack";
+import { pulumiProcesses } from "./peakMemory";
 import { SETTINGS, Settings, benchStack, createNamespaces, seconds, slug, versions } from "./real";
 import { INTERRUPTED_SECTION, withSection } from "./sections";
 
@@ -43,6 +44,8 @@ interface Count {
 interface Outcome {
     readonly settings: string;
     readonly signal: string;
+    /** Whether the signal stopped the first `up`, or it had finished already. */
+    readonly stopped: boolean;
     readonly atStop: Count;
     /** What the next `up` needed, and took. */
     readonly recovery: string;
@@ -70,28 +73,6 @@ async function count(cluster: Cluster, stack: Stack, namespaces: readonly string
     };
 }
 
-/** Every process under this one whose command is `pulumi`, and their descendants. */
-function pulumiProcesses(): { cli: number[]; all: number[] } {
-    const parents = new Map<number, number>();
-    const commands = new Map<number, string>();
-    for (const name of fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-        try {
-            const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-            const close = stat.lastIndexOf(")");
-            parents.set(Number(name), Number(stat.slice(close + 2).split(" ")[1]));
-            commands.set(Number(name), stat.slice(stat.indexOf("(") + 1, close));
-        } catch {
-            // exited while we looked
-        }
-    }
-    const cli = [...parents].filter(([pid, parent]) => parent === process.pid && commands.get(pid) === "pulumi").map(([pid]) => pid);
-    const all = [...cli];
-    for (let index = 0; index < all.length; index++) {
-        all.push(...[...parents].filter(([, parent]) => parent === all[index]).map(([pid]) => pid));
-    }
-    return { cli, all };
-}
-
 async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typeof SIGNALS)[number]): Promise<Outcome> {
     const name = `${slug(settings)}-${signal.toLowerCase()}`;
     const namespaces = await createNamespaces(cluster, name, SIZE);
@@ -100,8 +81,8 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
     process.stderr.write(`${settings.name}, ${signal}\n`);
 
     const run = stack.up(quiet).then(
-        () => "finished",
-        (error: Error) => error.message.split("\n").find((line) => /error|signal|interrupt|cancel/i.test(line)) ?? "failed",
+        () => ({ stopped: false, how: "finished before the signal" }),
+        (error: Error) => ({ stopped: true, how: error.message.split("\n").find((line) => /error|signal|interrupt|cancel/i.test(line)) ?? "failed" }),
     );
     // Stopped once half the Secrets exist.
     for (;;) {
@@ -112,10 +93,11 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const { cli, all } = pulumiProcesses();
-    for (const pid of signal === "SIGKILL" ? all : cli) {
+    for (const { pid } of signal === "SIGKILL" ? all : cli) {
         process.kill(pid, signal);
     }
-    process.stderr.write(`  the first up: ${await run}\n`);
+    const firstUp = await run;
+    process.stderr.write(`  the first up: ${firstUp.how}\n`);
     const atStop = await count(cluster, stack, namespaces);
     process.stderr.write(`  at the stop: ${JSON.stringify(atStop)}\n`);
 
@@ -145,6 +127,7 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
     return {
         settings: settings.name,
         signal,
+        stopped: firstUp.stopped,
         atStop,
         recovery: steps.join(", then "),
         recoverySeconds,
@@ -157,13 +140,13 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
 function table(outcomes: readonly Outcome[]): string {
     const pair = (cluster: number, state: number) => `${cluster} / ${state}`;
     const lines = [
-        `| setting | stopped by | Secrets: cluster / state | entries: cluster / state | pending operations in state | a destroy now would leave behind | the next up | its time s | after it, Secrets: cluster / state | after it, entries: cluster / state | left after destroy |`,
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| setting | signal | the first up | Secrets: cluster / state | entries: cluster / state | pending operations | a destroy now would leave behind | the next up | its time s | after it, Secrets: cluster / state | entries: cluster / state | pending operations | left after destroy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ];
     for (const outcome of outcomes) {
         const { atStop, afterRecovery } = outcome;
         lines.push(
-            `| ${outcome.settings} | ${outcome.signal} | ${pair(atStop.secretsInCluster, atStop.secretsInState)} | ${pair(atStop.entriesInCluster, atStop.entriesInState)} | ${atStop.pendingOperations} | ${outcome.orphansIfDestroyed} | ${outcome.recovery} | ${outcome.recoverySeconds.toFixed(1)} | ${pair(afterRecovery.secretsInCluster, afterRecovery.secretsInState)} | ${pair(afterRecovery.entriesInCluster, afterRecovery.entriesInState)} | ${outcome.leftAfterDestroy} |`,
+            `| ${outcome.settings} | ${outcome.signal} | ${outcome.stopped ? "stopped" : "had finished"} | ${pair(atStop.secretsInCluster, atStop.secretsInState)} | ${pair(atStop.entriesInCluster, atStop.entriesInState)} | ${atStop.pendingOperations} | ${outcome.orphansIfDestroyed} | ${outcome.recovery} | ${outcome.recoverySeconds.toFixed(1)} | ${pair(afterRecovery.secretsInCluster, afterRecovery.secretsInState)} | ${pair(afterRecovery.entriesInCluster, afterRecovery.entriesInState)} | ${afterRecovery.pendingOperations} | ${outcome.leftAfterDestroy} |`,
         );
     }
     return lines.join("\n");

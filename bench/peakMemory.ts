@@ -1,9 +1,10 @@
 /**
- * Peak resident memory of a Pulumi operation run through the Automation API:
- * this process (which hosts the inline program) plus every process under a
- * `pulumi` CLI it started (the CLI, the Kubernetes provider, the dynamic
- * provider). The local cluster's processes are this process's children too,
- * and are left out: they are the cluster, not the deployment.
+ * The processes of a Pulumi operation run through the Automation API, and
+ * their peak resident memory: this process (which hosts the inline program)
+ * plus every process under a `pulumi` CLI it started (the CLI, the
+ * Kubernetes provider, the dynamic provider). The local cluster's processes
+ * are this process's children too, and are left out: they are the cluster,
+ * not the deployment.
  *
  * Linux only: it samples /proc every 200 ms, so a peak shorter than that can
  * be missed.
@@ -13,7 +14,7 @@ import * as fs from "fs";
 const PAGE_BYTES = 4096;
 const SAMPLE_MS = 200;
 
-interface ProcessEntry {
+export interface ProcessEntry {
     readonly pid: number;
     readonly parent: number;
     readonly command: string;
@@ -41,6 +42,23 @@ function processes(): ProcessEntry[] {
     return entries;
 }
 
+/**
+ * The `pulumi` CLIs this process started (`cli`), and those with all their
+ * descendants, the plugins (`all`).
+ */
+export function pulumiProcesses(): { cli: ProcessEntry[]; all: ProcessEntry[] } {
+    const children = new Map<number, ProcessEntry[]>();
+    for (const entry of processes()) {
+        children.set(entry.parent, [...(children.get(entry.parent) ?? []), entry]);
+    }
+    const cli = (children.get(process.pid) ?? []).filter((entry) => entry.command === "pulumi");
+    const all = [...cli];
+    for (let index = 0; index < all.length; index++) {
+        all.push(...(children.get(all[index].pid) ?? []));
+    }
+    return { cli, all };
+}
+
 /** Resident memory in bytes: this process (the program) and the `pulumi` CLIs it started with all their descendants. */
 export interface DeploymentRss {
     readonly program: number;
@@ -48,18 +66,7 @@ export interface DeploymentRss {
 }
 
 export function deploymentRss(): DeploymentRss {
-    const all = processes();
-    const children = new Map<number, ProcessEntry[]>();
-    for (const entry of all) {
-        children.set(entry.parent, [...(children.get(entry.parent) ?? []), entry]);
-    }
-    let cli = 0;
-    const pending = (children.get(process.pid) ?? []).filter((entry) => entry.command === "pulumi");
-    while (pending.length > 0) {
-        const entry = pending.pop()!;
-        cli += entry.rssBytes;
-        pending.push(...(children.get(entry.pid) ?? []));
-    }
+    const cli = pulumiProcesses().all.reduce((sum, entry) => sum + entry.rssBytes, 0);
     return { program: process.memoryUsage().rss, cli };
 }
 
