@@ -11,19 +11,21 @@ import * as path from "path";
 
 const root = path.join(__dirname, "..");
 
-function deploy(args: string[], pathDir: string): SpawnSyncReturns<string> {
+function deploy(args: string[], pathDir: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+    const inherited = { ...process.env };
+    delete inherited.PULUMI_SKIP_CHECKPOINTS;
     return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/deploy.ts", ...args], {
         cwd: root,
         encoding: "utf8",
-        env: { ...process.env, PATH: pathDir },
+        env: { ...inherited, PATH: pathDir, ...env },
     });
 }
 
-/** A folder holding a `pulumi` that appends "<cwd> | <args>" to calls.log. */
+/** A folder holding a `pulumi` that appends "<cwd> | <args> | PULUMI_SKIP_CHECKPOINTS=<value or unset>" to calls.log. */
 function standInPulumi(): { dir: string; calls: () => string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     const log = path.join(dir, "calls.log");
-    fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "$(pwd) | $*" >> "${log}"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "$(pwd) | $* | PULUMI_SKIP_CHECKPOINTS=\${PULUMI_SKIP_CHECKPOINTS-unset}" >> "${log}"\n`, { mode: 0o755 });
     return { dir, calls: () => fs.readFileSync(log, "utf8").trim().split("\n") };
 }
 
@@ -33,8 +35,21 @@ describe("npm run preview|up|destroy", () => {
         const result = deploy(["up", "dev", "--yes"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
         const [select, up] = pulumi.calls();
-        assert.equal(select, `${root} | stack select --create --secrets-provider passphrase dev`);
-        assert.match(up, new RegExp(`^${root} \\| up --stack dev --yes --client=127\\.0\\.0\\.1:\\d+$`));
+        assert.equal(select, `${root} | stack select --create --secrets-provider passphrase dev | PULUMI_SKIP_CHECKPOINTS=unset`);
+        assert.match(up, new RegExp(`^${root} \\| up --stack dev --parallel 64 --yes --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
+    });
+
+    it("runs 64 operations at once and writes the state once, at the end, unless told otherwise", () => {
+        for (const command of ["preview", "up", "destroy"]) {
+            const pulumi = standInPulumi();
+            assert.equal(deploy([command, "dev"], pulumi.dir).status, 0);
+            assert.match(pulumi.calls()[1], new RegExp(`^${root} \\| ${command} --stack dev --parallel 64 --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
+        }
+        for (const flags of [["--parallel", "8"], ["--parallel=8"], ["-p", "8"], ["-p8"]]) {
+            const pulumi = standInPulumi();
+            assert.equal(deploy(["up", "dev", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status, 0);
+            assert.equal(pulumi.calls()[1].replace(/--client=\S+/, "--client"), `${root} | up --stack dev ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`);
+        }
     });
 
     it("serves the program in process: the CLI gets the address of a language server that answers", () => {
