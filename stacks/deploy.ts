@@ -19,11 +19,14 @@ import { PROJECT_DIR, stackFile } from "./stackFiles";
 
 const COMMANDS = ["preview", "up", "destroy"];
 
+const INSTALL_HINT =
+    "The pulumi CLI is not on your PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), or use the pinned one of the local test cluster: eval \"$(npm run -s cluster -- env)\". `npm run render -- <stack>` works without it.";
+
 /** Resource operations at once; the CLI's default is 4 per CPU, and most of a Secret's operation is waiting. */
 const PARALLEL = "64";
 
 /** Flags and environment for the CLI: ours, where the caller's flags and environment leave them unset. */
-export function fastDefaults(flags: readonly string[], env: NodeJS.ProcessEnv): { flags: string[]; env: NodeJS.ProcessEnv } {
+function fastDefaults(flags: readonly string[], env: NodeJS.ProcessEnv): { flags: string[]; env: NodeJS.ProcessEnv } {
     const setsParallel = flags.some((flag) => /^(--parallel|-p)(=|$)|^-p\d+$/.test(flag));
     return {
         flags: setsParallel ? [...flags] : ["--parallel", PARALLEL, ...flags],
@@ -31,8 +34,6 @@ export function fastDefaults(flags: readonly string[], env: NodeJS.ProcessEnv): 
         env: { PULUMI_SKIP_CHECKPOINTS: "true", ...env },
     };
 }
-const INSTALL_HINT =
-    "The pulumi CLI is not on your PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), or use the pinned one of the local test cluster: eval \"$(npm run -s cluster -- env)\". `npm run render -- <stack>` works without it.";
 
 async function main(argv: readonly string[]): Promise<number> {
     const [command, stack, ...flags] = argv;
@@ -98,6 +99,4 @@ async function startProgramServer(program: () => Promise<Record<string, unknown>
     };
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => (process.exitCode = code));
-}
+main(process.argv.slice(2)).then((code) => (process.exitCode = code));
