@@ -36,19 +36,20 @@ describe("npm run preview|up|destroy", () => {
         assert.equal(result.status, 0, result.stderr);
         const [select, up] = pulumi.calls();
         assert.equal(select, `${root} | stack select --create --secrets-provider passphrase dev | PULUMI_SKIP_CHECKPOINTS=unset`);
-        assert.match(up, new RegExp(`^${root} \\| up --stack dev --parallel 64 --yes --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
+        assert.match(up, new RegExp(`^${root} \\| up --stack dev --yes --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
     });
 
-    it("runs 64 operations at once and writes the state once, at the end, unless told otherwise", () => {
+    it("writes the state once, at the end, and destroys 64 resources at once, unless told otherwise", () => {
         for (const command of ["preview", "up", "destroy"]) {
             const pulumi = standInPulumi();
             assert.equal(deploy([command, "dev"], pulumi.dir).status, 0);
-            assert.match(pulumi.calls()[1], new RegExp(`^${root} \\| ${command} --stack dev --parallel 64 --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
+            const parallel = command === "destroy" ? " --parallel 64" : "";
+            assert.match(pulumi.calls()[1], new RegExp(`^${root} \\| ${command} --stack dev${parallel} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
         }
         for (const flags of [["--parallel", "8"], ["--parallel=8"], ["-p", "8"], ["-p8"]]) {
             const pulumi = standInPulumi();
-            assert.equal(deploy(["up", "dev", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status, 0);
-            assert.equal(pulumi.calls()[1].replace(/--client=\S+/, "--client"), `${root} | up --stack dev ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`);
+            assert.equal(deploy(["destroy", "dev", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status, 0);
+            assert.equal(pulumi.calls()[1].replace(/--client=\S+/, "--client"), `${root} | destroy --stack dev ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`);
         }
     });
 
