@@ -80,21 +80,27 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
     const quiet = { color: "never" as const, suppressProgress: true };
     process.stderr.write(`${settings.name}, ${signal}\n`);
 
+    let settled = false;
     const run = stack.up(quiet).then(
         () => ({ stopped: false, how: "finished before the signal" }),
         (error: Error) => ({ stopped: true, how: error.message.split("\n").find((line) => /error|signal|interrupt|cancel/i.test(line)) ?? "failed" }),
     );
-    // Stopped once half the Secrets exist.
-    for (;;) {
+    void run.then(() => (settled = true));
+    // Stopped once half the Secrets exist (or not at all, if the up ends first).
+    while (!settled) {
         const made = kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout;
         if (made.split(" ").filter((namespace) => namespace.startsWith(`${name}-`)).length >= SIZE / 2) {
+            const { cli, all } = pulumiProcesses();
+            for (const { pid } of signal === "SIGKILL" ? all : cli) {
+                try {
+                    process.kill(pid, signal);
+                } catch {
+                    // it exited meanwhile
+                }
+            }
             break;
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const { cli, all } = pulumiProcesses();
-    for (const { pid } of signal === "SIGKILL" ? all : cli) {
-        process.kill(pid, signal);
     }
     const firstUp = await run;
     process.stderr.write(`  the first up: ${firstUp.how}\n`);
