@@ -15,14 +15,13 @@
  *
  * Usage: npm run bench:interrupted [-- --size N] [-- --out FILE]
  */
-import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
 import { removeScratch } from "../test/e2e/pulumiStack";
 import { pulumiProcesses } from "./peakMemory";
-import { SETTINGS, Settings, benchStack, createNamespaces, seconds, slug, versions } from "./real";
-import { INTERRUPTED_SECTION, withSection } from "./sections";
+import { SETTINGS, Settings, benchStack, createNamespaces, seconds, slug, versions } from "./realStack";
+import { INTERRUPTED_SECTION, writeSection } from "./sections";
 
 const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const SIZE = Number(argument("--size") ?? 300);
@@ -57,9 +56,14 @@ interface Outcome {
     readonly leftAfterDestroy: number;
 }
 
+/** The namespaces that hold a Secret named regcred. */
+function secretNamespaces(cluster: Cluster): string[] {
+    return kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout.split(" ");
+}
+
 async function count(cluster: Cluster, stack: Stack, namespaces: readonly string[]): Promise<Count> {
     const ours = new Set(namespaces);
-    const secrets = kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout.split(" ");
+    const secrets = secretNamespaces(cluster);
     const accounts = JSON.parse(kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "json"]).stdout).items as any[];
     const deployment = (await stack.exportStack()).deployment;
     const resources: any[] = deployment.resources ?? [];
@@ -88,8 +92,7 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
     void run.then(() => (settled = true));
     // Stopped once half the Secrets exist (or not at all, if the up ends first).
     while (!settled) {
-        const made = kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout;
-        if (made.split(" ").filter((namespace) => namespace.startsWith(`${name}-`)).length >= SIZE / 2) {
+        if (secretNamespaces(cluster).filter((namespace) => namespace.startsWith(`${name}-`)).length >= SIZE / 2) {
             const { cli, all } = pulumiProcesses();
             for (const { pid } of signal === "SIGKILL" ? all : cli) {
                 try {
@@ -180,9 +183,7 @@ async function main(): Promise<void> {
         table(outcomes),
     ].join("\n");
     console.log(section);
-    const existing = fs.existsSync(OUT) ? fs.readFileSync(OUT, "utf8") : "";
-    fs.writeFileSync(OUT, withSection(existing, INTERRUPTED_SECTION, section));
-    process.stderr.write(`wrote ${OUT}\n`);
+    writeSection(OUT, INTERRUPTED_SECTION, section);
 }
 
 if (require.main === module) {

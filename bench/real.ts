@@ -20,54 +20,20 @@
  * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings tuned,defaults] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { RegistryCredentials } from "../components";
-import { Cluster, kubectl, kubectlAsync, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
-import { pulumiEnv, removeScratch } from "../test/e2e/pulumiStack";
+import { Cluster, kubectlAsync, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
+import { removeScratch } from "../test/e2e/pulumiStack";
 import { apiGet } from "../testcluster/controlPlane";
-import { TOOLS, binary } from "../testcluster/toolchain";
 import { PeakRss, peakDeploymentRss } from "./peakMemory";
+import { LOGIN, SETTINGS, benchStack, createNamespaces, seconds, slug, versions } from "./realStack";
 import { median } from "./report";
-import { REAL_ENGINE_SECTION, withSection } from "./sections";
+import { REAL_ENGINE_SECTION, writeSection } from "./sections";
 
 const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const quick = process.argv.includes("--quick");
 const SIZES = (argument("--sizes") ?? (quick ? "100" : "100,1000,2000")).split(",").map(Number);
 const ROUNDS = Number(argument("--rounds") ?? (quick ? 1 : 3));
 const OUT = argument("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
-
-const LOGIN = { server: "registry.example.com", username: "bench" };
-
-/** What one variant of Pulumi's settings changes. */
-export interface Settings {
-    readonly name: string;
-    readonly env: Record<string, string>;
-    readonly provider: Partial<k8s.ProviderArgs>;
-    /** `--parallel`: resource operations at once; Pulumi's default is 4 per CPU. */
-    readonly parallel?: number;
-}
-
-// Each setting alone, then both: what each one buys.
-export const SETTINGS: Settings[] = [
-    { name: "defaults", env: {}, provider: {} },
-    // No state file rewritten after every step.
-    { name: "no checkpoints", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: {} },
-    // The provider's client past its default 50 requests a second.
-    { name: "client 1000/2000", env: {}, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
-    { name: "tuned", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
-    // Operations that mostly wait (the provider awaits each Secret's deletion) at more than 4 per CPU.
-    { name: "tuned, parallel 64", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } }, parallel: 64 },
-    // The engine's diffs (one provider call per resource) run concurrently instead of one after another.
-    { name: "tuned, parallel diff", env: { PULUMI_SKIP_CHECKPOINTS: "true", PULUMI_PARALLEL_DIFF: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
-];
-
-/** A setting's name as a Kubernetes name part, and as --settings takes it. */
-export const slug = (settings: Settings) => settings.name.replace(/[^a-z0-9]+/g, "-");
 
 const chosen = argument("--settings")?.split(",");
 const MEASURED = chosen === undefined ? SETTINGS : SETTINGS.filter((settings) => chosen.includes(slug(settings)));
@@ -84,20 +50,19 @@ const requestsByOperation = new Map<string, Record<string, number>>();
 /** Each operation's peak memory, one entry per round. */
 const peaksByOperation = new Map<string, PeakRss[]>();
 
-export function seconds(started: bigint): number {
-    return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-async function timed(cluster: Cluster, size: number, label: string, timings: Timings, work: () => Promise<void> | void): Promise<void> {
+/** Times `work` and counts its API requests; a Pulumi operation's work returns its peak memory, which is kept too. */
+async function timed(cluster: Cluster, size: number, label: string, timings: Timings, work: () => Promise<PeakRss | void> | void): Promise<void> {
     const before = await requestCounts(cluster);
     const started = process.hrtime.bigint();
-    await work();
+    const peak = await work();
     (timings[label] ??= []).push(seconds(started));
+    if (peak) {
+        peaksByOperation.set(`${size} ${label}`, [...(peaksByOperation.get(`${size} ${label}`) ?? []), peak]);
+    }
     const after = await requestCounts(cluster);
     const made = Object.fromEntries(Object.entries(after).map(([key, count]) => [key, count - (before[key] ?? 0)]).filter(([, count]) => (count as number) > 0));
     requestsByOperation.set(`${size} ${label}`, made);
-    const peak = peaksByOperation.get(`${size} ${label}`)?.at(-1);
-    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s${peak === undefined ? "" : `, peak ${describePeak(peak)} MB`}; ${describeRequests(made)}\n`);
+    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s${peak ? `, peak ${describePeak(peak)} MB` : ""}; ${describeRequests(made)}\n`);
 }
 
 /**
@@ -137,25 +102,6 @@ function describeRequests(made: Record<string, number> | undefined): string {
     return entries.length === 0 ? "no requests" : entries.map(([key, count]) => `${key} ${count}`).join(", ");
 }
 
-/** Namespaces `<prefix>-<i>`, created in one apply, and waited for until each has its `default` service account. */
-export async function createNamespaces(cluster: Cluster, prefix: string, count: number): Promise<string[]> {
-    const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-    const items = names.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
-    serverSideApply(cluster, { apiVersion: "v1", kind: "List", items }, "bench");
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-        const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
-        const ready = new Set(listed.stdout.split(" "));
-        if (names.every((name) => ready.has(name))) {
-            return names;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`the default service accounts of ${prefix}-* did not all appear within 180 s`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-}
-
 /** The floor: every Secret and service-account list in one server-side apply. */
 function floor(cluster: Cluster, namespaces: string[]): void {
     const config = Buffer.from(JSON.stringify({ auths: { [LOGIN.server]: { username: LOGIN.username, password: "floor" } } })).toString("base64");
@@ -172,31 +118,6 @@ function loop(cluster: Cluster, namespaces: string[]): void {
         kubectlOk(cluster, "create", "secret", "docker-registry", "regcred", "-n", namespace, `--docker-server=${LOGIN.server}`, `--docker-username=${LOGIN.username}`, "--docker-password=loop");
         kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", namespace, "-p", '{"imagePullSecrets":[{"name":"regcred"}]}');
     }
-}
-
-/** A stack whose program is the component over `namespaces`, with the password `password.value`. */
-export async function benchStack(cluster: Cluster, name: string, target: { namespaces: string[] }, settings: Settings, password: { value: string }): Promise<Stack> {
-    const env = { ...pulumiEnv(cluster), ...settings.env };
-    // Beside the suite's state, so that removeScratch takes it too.
-    const work = path.join(path.dirname(env.PULUMI_HOME), "bench", name);
-    fs.mkdirSync(work, { recursive: true });
-    // The dynamic provider plugin (the component's service-account writer) finds the SDK from here.
-    if (!fs.existsSync(path.join(work, "node_modules"))) {
-        fs.symlinkSync(path.resolve(__dirname, "..", "node_modules"), path.join(work, "node_modules"));
-    }
-    fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
-    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
-    return LocalWorkspace.createOrSelectStack(
-        {
-            stackName: name,
-            projectName: "regcred-bench",
-            program: async () => {
-                const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
-                new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password.value) }], namespaces: target.namespaces }, { provider });
-            },
-        },
-        { workDir: work, pulumiCommand, envVars: env, projectSettings: { name: "regcred-bench", runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
-    );
 }
 
 /** One round at one size: the floor, the loop, and each setting's operations. */
@@ -216,13 +137,8 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
         const password = { value: "first" };
         const stack = await benchStack(cluster, `${slug(settings)}-${tag}`, target, settings, password);
         const quiet = { color: "never" as const, suppressProgress: true, parallel: settings.parallel };
-        const measure = (operation: string, work: () => Promise<unknown>) => {
-            const label = `${settings.name}: ${operation}`;
-            return timed(cluster, size, label, timings, async () => {
-                const peak = await peakDeploymentRss(async () => void (await work()));
-                peaksByOperation.set(`${size} ${label}`, [...(peaksByOperation.get(`${size} ${label}`) ?? []), peak]);
-            });
-        };
+        const measure = (operation: string, work: () => Promise<unknown>) =>
+            timed(cluster, size, `${settings.name}: ${operation}`, timings, () => peakDeploymentRss(async () => void (await work())));
         // `pulumi up` with its preview is the first preview and then the update.
         await measure("first preview", () => stack.preview(quiet));
         await measure("first up (no preview)", () => stack.up(quiet));
@@ -271,12 +187,6 @@ export function realEngineTable(results: Map<number, Timings>): string {
     return lines.join("\n");
 }
 
-export function versions(): string {
-    const cpu = os.cpus();
-    const tool = (name: string) => TOOLS.find((candidate) => candidate.name === name)!.version;
-    return `${cpu.length} × ${cpu[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Kubernetes ${tool("kubernetes")} (local control plane, etcd without fsync), Pulumi CLI ${tool("pulumi")}, pulumi-resource-kubernetes ${tool("pulumi-resource-kubernetes")}, @pulumi/pulumi ${require("@pulumi/pulumi/package.json").version}, Node ${process.version}`;
-}
-
 async function main(): Promise<void> {
     const cluster = await startCluster("bench");
     // An interrupted run still stops its cluster and removes its state.
@@ -296,7 +206,7 @@ async function main(): Promise<void> {
                 await round(cluster, size, index, timings);
             }
             // After every round, so that a run stopped early keeps what it measured.
-            writeSection(results, index + 1);
+            writeRealEngineSection(results, index + 1);
         }
     } finally {
         stopCluster(cluster);
@@ -305,7 +215,7 @@ async function main(): Promise<void> {
     console.log(realEngineTable(results));
 }
 
-function writeSection(results: Map<number, Timings>, rounds: number): void {
+function writeRealEngineSection(results: Map<number, Timings>, rounds: number): void {
     const section = [
         "## Real engine",
         "",
@@ -314,9 +224,7 @@ function writeSection(results: Map<number, Timings>, rounds: number): void {
         "",
         realEngineTable(results),
     ].join("\n");
-    const existing = fs.existsSync(OUT) ? fs.readFileSync(OUT, "utf8") : "";
-    fs.writeFileSync(OUT, withSection(existing, REAL_ENGINE_SECTION, section));
-    process.stderr.write(`wrote ${OUT}\n`);
+    writeSection(OUT, REAL_ENGINE_SECTION, section);
 }
 
 if (require.main === module) {

@@ -4,6 +4,7 @@
  * Each of the last two owns a marked section, and every writer leaves the
  * others' as they are.
  */
+import * as fs from "fs";
 
 /** The section `npm run bench:real` writes. */
 export const REAL_ENGINE_SECTION = "real-engine";
@@ -34,4 +35,11 @@ export function sectionOf(text: string, name: string): string {
     const from = text.indexOf(start);
     const to = text.indexOf(end);
     return from === -1 || to === -1 ? "" : text.slice(from, to + end.length);
+}
+
+/** Writes `body` as `name`'s section of `file` (created when missing), leaving the rest of the file as it is. */
+export function writeSection(file: string, name: string, body: string): void {
+    const existing = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    fs.writeFileSync(file, withSection(existing, name, body));
+    process.stderr.write(`wrote ${file}\n`);
 }
