@@ -3,10 +3,9 @@
  * JSON request over HTTPS with the credentials of a {@link KubeConnection}.
  *
  * It runs inside Pulumi's dynamic provider process, where the code is a
- * serialized copy of these functions, so it uses Node's own modules only
- * (through httpRequest.ts)
- * (a package would have to be found again from wherever the provider
- * starts) and keeps no module-level state.
+ * serialized copy of these functions, so it uses Node's own modules only,
+ * through httpRequest.ts (a package would have to be found again from
+ * wherever the provider starts), and keeps no module-level state.
  */
 import { execFile } from "child_process";
 import { HttpAnswer, httpRequest } from "./httpRequest";

@@ -111,9 +111,10 @@ const entriesProvider: pulumi.dynamic.ResourceProvider = {
  * Brings the cluster from `olds` to `news`: first adds every wanted entry
  * not in place yet (so a renamed Secret's new entry is in place before the
  * old one goes, and no Pod is ever without credentials), then removes the
- * entries we own that are no longer wanted. If any service account fails, the entries this call
- * added are taken out again and nothing is removed, so the cluster stays as
- * the state says and the error can be fixed and the `up` run again.
+ * entries we own that are no longer wanted. If any service account fails,
+ * the entries this call added are taken out again and nothing is removed, so
+ * the cluster stays as the state says and the error can be fixed and the
+ * `up` run again.
  */
 async function converge(olds: State, news: State): Promise<State> {
     const connection = usable(news.connection);
