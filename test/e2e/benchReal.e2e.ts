@@ -42,7 +42,8 @@ describe("npm run bench:real", function () {
             const peak = /^\| 5 \| tuned: destroy \| [^|]+ \| [^|]+ \| [^|]* \| (\d+) \((\d+) \+ (\d+)\) \|/m.exec(written);
             assert.ok(peak, written);
             const [total, program, cli] = peak.slice(1).map(Number);
-            assert.ok(program > 50 && cli > 50 && total >= Math.max(program, cli) && total <= program + cli, peak[0]);
+            // Each figure is rounded to a megabyte on its own, so the two parts' sum can come out 1 MB short of the total.
+            assert.ok(program > 50 && cli > 50 && total >= Math.max(program, cli) && total <= program + cli + 1, peak[0]);
         } finally {
             fs.rmSync(path.dirname(out), { recursive: true, force: true });
         }
