@@ -12,10 +12,10 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
+import { httpRequest } from "../components/httpRequest";
 import { binary, cacheDir } from "./toolchain";
 
 /** The identities every cluster has, each with its own kubeconfig context. */
@@ -286,15 +286,7 @@ export function apiGet(state: ClusterState, urlPath: string, timeoutMs = 5000): 
     const config = YAML.parse(fs.readFileSync(state.kubeconfig, "utf8"));
     const ca = Buffer.from(config.clusters[0].cluster["certificate-authority-data"], "base64");
     const token = config.users[0].user.token;
-    return new Promise((resolve) => {
-        const request = https.get(`${state.server}${urlPath}`, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: timeoutMs, agent: false }, (response) => {
-            let body = "";
-            response.on("data", (chunk) => (body += chunk));
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-        });
-        request.on("timeout", () => request.destroy());
-        request.on("error", () => resolve({ status: 0, body: "" }));
-    });
+    return httpRequest(new URL(`${state.server}${urlPath}`), { ca, headers: { Authorization: `Bearer ${token}` }, timeoutMs, agent: false }).catch(() => ({ status: 0, body: "" }));
 }
 
 async function isReady(state: ClusterState): Promise<boolean> {
