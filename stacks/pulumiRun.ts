@@ -1,0 +1,91 @@
+/**
+ * One run of the Pulumi CLI with the program served from this process, as
+ * `npm run preview|up|destroy` runs it (stacks/deploy.ts) and as
+ * `npm run bench:real` measures it (bench/operation.ts).
+ *
+ * The program runs in this process, not in a Node language host: the CLI is
+ * pointed at an in-process language server with `--client`, as the Automation
+ * API does for an inline program. Everything else is the plain CLI: its
+ * flags, its prompts and its output. So no `pulumi-language-nodejs` plugin is
+ * needed.
+ *
+ * Two of the CLI's defaults are changed for rollouts to many namespaces
+ * (README, "Many namespaces"), each unless the caller sets it:
+ * `PULUMI_SKIP_CHECKPOINTS=true`, and `--parallel 64` for destroy.
+ */
+import { StdioOptions, spawn } from "child_process";
+
+/**
+ * Resource operations at once for destroy, where most of a Secret's delete is
+ * waiting for the provider's check that it is gone: twice as fast as the CLI's
+ * default of 4 per CPU. For preview and up it bought nothing measurable and
+ * made a rotation slower (BENCHMARKS.md, "Real engine").
+ */
+const DESTROY_PARALLEL = "64";
+
+/** Flags and environment for the CLI: ours, where the caller's flags and environment leave them unset. */
+export function fastDefaults(command: string, flags: readonly string[], env: NodeJS.ProcessEnv): { flags: string[]; env: NodeJS.ProcessEnv } {
+    const setsParallel = flags.some((flag) => /^(--parallel|-p)(=|$)|^-p\d+$/.test(flag));
+    return {
+        flags: command === "destroy" && !setsParallel ? ["--parallel", DESTROY_PARALLEL, ...flags] : [...flags],
+        // The state is written once, at the end, instead of after every step (README, "Many namespaces", for what a crash then leaves).
+        env: { PULUMI_SKIP_CHECKPOINTS: "true", ...env },
+    };
+}
+
+export interface PulumiRun {
+    /** `preview`, `up` or `destroy`. */
+    readonly command: string;
+    readonly stack: string;
+    /** The caller's flags, passed after ours. */
+    readonly flags: readonly string[];
+    /** The project's folder. */
+    readonly cwd: string;
+    readonly env: NodeJS.ProcessEnv;
+    /** The stack's program; what it returns becomes the stack's outputs. */
+    readonly program: () => Promise<Record<string, unknown> | void>;
+    /** The CLI's executable: default `pulumi`, from PATH. */
+    readonly pulumi?: string;
+    readonly stdio?: StdioOptions;
+}
+
+/** Runs the CLI on the stack and resolves to its exit status: 127 if it could not be started. */
+export async function runPulumi(run: PulumiRun): Promise<number> {
+    const server = await startProgramServer(run.program);
+    const fast = fastDefaults(run.command, run.flags, run.env);
+    const pulumi = spawn(run.pulumi ?? "pulumi", [run.command, "--stack", run.stack, ...fast.flags, `--client=127.0.0.1:${server.port}`], { cwd: run.cwd, stdio: run.stdio ?? "inherit", env: fast.env });
+    const status = await new Promise<number>((resolve) => {
+        pulumi.on("error", () => resolve(127));
+        pulumi.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+    server.stop(status !== 0);
+    return status;
+}
+
+/**
+ * The Node SDK's own language server, serving `program` on a loopback port:
+ * the same one `LocalWorkspace` starts for an inline program. The SDK does
+ * not export it by name, so it is loaded by path; @pulumi/pulumi is pinned in
+ * package.json, and the e2e suite runs these scripts against the real CLI.
+ */
+async function startProgramServer(program: () => Promise<Record<string, unknown> | void>): Promise<{ port: number; stop: (failed: boolean) => void }> {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const grpc = require("@grpc/grpc-js");
+    const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+    const { LanguageRuntimeService } = require("@pulumi/pulumi/proto/language_grpc_pb");
+    const { grpcChannelOptions } = require("@pulumi/pulumi/runtime/settings");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const server = new grpc.Server(grpcChannelOptions);
+    const languageServer = new LanguageServer(program);
+    server.addService(LanguageRuntimeService, languageServer);
+    const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error: Error | null, bound: number) => (error ? reject(error) : resolve(bound))),
+    );
+    return {
+        port,
+        stop: (failed) => {
+            languageServer.onPulumiExit(failed);
+            server.forceShutdown();
+        },
+    };
+}
