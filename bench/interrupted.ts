@@ -20,7 +20,8 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
 import { removeScratch } from "../test/e2e/pulumiStack";
 import { pulumiProcesses } from "./peakMemory";
-import { SETTINGS, Settings, benchStack, createNamespaces, seconds, slug, versions } from "./realStack";
+import { benchStack, createNamespaces, seconds, versions } from "./realStack";
+import { SETTINGS, Settings, slug } from "./settings";
 import { INTERRUPTED_SECTION, writeSection } from "./sections";
 
 const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);

@@ -1,10 +1,7 @@
 /**
- * The processes of a Pulumi operation run through the Automation API, and
- * their peak resident memory: this process (which hosts the inline program)
- * plus every process under a `pulumi` CLI it started (the CLI, the
- * Kubernetes provider, the dynamic provider). The local cluster's processes
- * are this process's children too, and are left out: they are the cluster,
- * not the deployment.
+ * The peak resident memory of a Pulumi operation's processes: the program's
+ * process (the root of a tree, as `npm run up` is), the `pulumi` CLI under
+ * it, and the CLI's plugins (the Kubernetes provider, the dynamic provider).
  *
  * Linux only: it samples /proc every 200 ms, so a peak shorter than that can
  * be missed.
@@ -42,53 +39,71 @@ function processes(): ProcessEntry[] {
     return entries;
 }
 
-/**
- * The `pulumi` CLIs this process started (`cli`), and those with all their
- * descendants, the plugins (`all`).
- */
-export function pulumiProcesses(): { cli: ProcessEntry[]; all: ProcessEntry[] } {
+/** The processes under `root`, each once, in breadth-first order. */
+function descendants(root: number, all: readonly ProcessEntry[]): ProcessEntry[] {
     const children = new Map<number, ProcessEntry[]>();
-    for (const entry of processes()) {
+    for (const entry of all) {
         children.set(entry.parent, [...(children.get(entry.parent) ?? []), entry]);
     }
-    const cli = (children.get(process.pid) ?? []).filter((entry) => entry.command === "pulumi");
-    const all = [...cli];
-    for (let index = 0; index < all.length; index++) {
-        all.push(...(children.get(all[index].pid) ?? []));
+    const found = [...(children.get(root) ?? [])];
+    for (let index = 0; index < found.length; index++) {
+        found.push(...(children.get(found[index].pid) ?? []));
     }
-    return { cli, all };
+    return found;
 }
 
-/** Resident memory in bytes: this process (the program) and the `pulumi` CLIs it started with all their descendants. */
-export interface DeploymentRss {
+/**
+ * The `pulumi` CLIs under `root` (`cli`), and those with all their
+ * descendants, the plugins (`all`).
+ */
+export function pulumiProcesses(root = process.pid): { cli: ProcessEntry[]; all: ProcessEntry[] } {
+    const all = processes();
+    const cli = descendants(root, all).filter((entry) => entry.command === "pulumi");
+    return { cli, all: [...cli, ...cli.flatMap((entry) => descendants(entry.pid, all))] };
+}
+
+/** Resident memory in bytes of one operation's processes, by part. */
+export interface TreeRss {
+    /** The program's process, and anything else outside the CLI (in a terminal, `script`). */
     readonly program: number;
+    /** The `pulumi` CLI alone. */
     readonly cli: number;
+    /** Everything the CLI started: the providers. */
+    readonly plugins: number;
 }
 
-export function deploymentRss(): DeploymentRss {
-    const cli = pulumiProcesses().all.reduce((sum, entry) => sum + entry.rssBytes, 0);
-    return { program: process.memoryUsage().rss, cli };
+function treeRss(root: number): TreeRss {
+    const all = processes();
+    const tree = [...all.filter((entry) => entry.pid === root), ...descendants(root, all)];
+    const sum = (entries: readonly ProcessEntry[]) => entries.reduce((total, entry) => total + entry.rssBytes, 0);
+    const cli = tree.filter((entry) => entry.command === "pulumi");
+    const plugins = cli.flatMap((entry) => descendants(entry.pid, all));
+    return { cli: sum(cli), plugins: sum(plugins), program: sum(tree) - sum(cli) - sum(plugins) };
 }
 
-/** The peaks while `work` ran: of the sum, and of each part (which may peak at other moments). */
-export interface PeakRss extends DeploymentRss {
+/** The peaks while the tree ran: of the sum, and of each part (which may peak at other moments). */
+export interface PeakRss extends TreeRss {
     readonly total: number;
 }
 
-/** Runs `work` and returns the largest `deploymentRss()` seen while it ran. */
-export async function peakDeploymentRss(work: () => Promise<void>): Promise<PeakRss> {
-    let peak: PeakRss = { total: 0, program: 0, cli: 0 };
+/** The largest memory of the process `root` and everything under it, sampled until `exited` settles. */
+export async function peakTreeRss(root: number, exited: Promise<unknown>): Promise<PeakRss> {
+    let peak: PeakRss = { total: 0, program: 0, cli: 0, plugins: 0 };
     const sample = () => {
-        const now = deploymentRss();
-        peak = { total: Math.max(peak.total, now.program + now.cli), program: Math.max(peak.program, now.program), cli: Math.max(peak.cli, now.cli) };
+        const now = treeRss(root);
+        peak = {
+            total: Math.max(peak.total, now.program + now.cli + now.plugins),
+            program: Math.max(peak.program, now.program),
+            cli: Math.max(peak.cli, now.cli),
+            plugins: Math.max(peak.plugins, now.plugins),
+        };
     };
     sample();
     const sampler = setInterval(sample, SAMPLE_MS);
     try {
-        await work();
+        await exited;
     } finally {
         clearInterval(sampler);
     }
-    sample();
     return peak;
 }

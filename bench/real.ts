@@ -11,23 +11,28 @@
  *
  * For each size it times a first preview and rollout, a no-op preview, a
  * no-op up, a namespace added, a password rotation and destroy, with the
- * API server's count of the requests each made and its peak memory, with
- * Pulumi's defaults, with each faster setting alone (no checkpoints; the
- * provider's client at 1,000 requests a second), with both ("tuned"), and
- * with both plus `--parallel 64` or plus `PULUMI_PARALLEL_DIFF`. Writes the
- * "Real engine" section of BENCHMARKS.md.
+ * API server's count of the requests each made and its peak memory. Each
+ * operation runs in a process of its own, as `npm run preview|up|destroy`
+ * runs (bench/operation.ts), with the README route's settings, or with the
+ * settings `--settings` names (bench/settings.ts).
  *
- * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings tuned,defaults] [-- --out FILE]
+ * The README route's run writes the "Real engine" section of BENCHMARKS.md,
+ * with each target's verdict; a run with `--settings` writes "Real engine:
+ * settings compared".
+ *
+ * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings all|tuned,defaults,...] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
  */
 import * as path from "path";
 import { Cluster, kubectlAsync, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
 import { removeScratch } from "../test/e2e/pulumiStack";
 import { apiGet } from "../testcluster/controlPlane";
-import { PeakRss, peakDeploymentRss } from "./peakMemory";
-import { LOGIN, SETTINGS, benchStack, createNamespaces, seconds, slug, versions } from "./realStack";
+import { PeakRss } from "./peakMemory";
+import { benchStack, createNamespaces, runOperation, seconds, versions } from "./realStack";
 import { median } from "./report";
-import { REAL_ENGINE_SECTION, writeSection } from "./sections";
+import { REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, writeSection } from "./sections";
+import { LOGIN, README_ROUTE, SETTINGS, Settings, slug } from "./settings";
+import { FLOOR, LOOP, realEngineVerdicts } from "./verdicts";
 
 const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const quick = process.argv.includes("--quick");
@@ -36,9 +41,9 @@ const ROUNDS = Number(argument("--rounds") ?? (quick ? 1 : 3));
 const OUT = argument("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
 
 const chosen = argument("--settings")?.split(",");
-const MEASURED = chosen === undefined ? SETTINGS : SETTINGS.filter((settings) => chosen.includes(slug(settings)));
+const MEASURED = chosen === undefined ? [README_ROUTE] : chosen.includes("all") ? SETTINGS : SETTINGS.filter((settings) => chosen.includes(slug(settings)));
 if (MEASURED.length === 0) {
-    throw new Error(`--settings takes some of ${SETTINGS.map(slug).join(", ")}`);
+    throw new Error(`--settings takes all, or some of ${SETTINGS.map(slug).join(", ")}`);
 }
 
 /** Seconds per operation, one entry per round. */
@@ -94,8 +99,8 @@ async function requestCounts(cluster: Cluster): Promise<Record<string, number>> 
 
 const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
-/** "total (program + CLI and plugins)", in MB. */
-const describePeak = (peak: PeakRss) => `${megabytes(peak.total)} (${megabytes(peak.program)} + ${megabytes(peak.cli)})`;
+/** "total (program + CLI + plugins)", in MB. */
+const describePeak = (peak: PeakRss) => `${megabytes(peak.total)} (${megabytes(peak.program)} + ${megabytes(peak.cli)} + ${megabytes(peak.plugins)})`;
 
 function describeRequests(made: Record<string, number> | undefined): string {
     const entries = Object.entries(made ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -125,10 +130,10 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
     process.stderr.write(`${size} namespaces, round ${index + 1} of ${ROUNDS}\n`);
     const tag = `r${index}-n${size}`;
     const floorNamespaces = await createNamespaces(cluster, `floor-${tag}`, size);
-    await timed(cluster, size, "kubectl floor: one apply --server-side", timings, () => floor(cluster, floorNamespaces));
+    await timed(cluster, size, FLOOR, timings, () => floor(cluster, floorNamespaces));
     if (size <= 1000) {
         const loopNamespaces = await createNamespaces(cluster, `loop-${tag}`, size);
-        await timed(cluster, size, "seeds' loop: kubectl create secret + patch, per namespace", timings, () => loop(cluster, loopNamespaces));
+        await timed(cluster, size, LOOP, timings, () => loop(cluster, loopNamespaces));
     }
     for (const settings of MEASURED) {
         // One namespace more than the size, added after the first rollout.
@@ -136,19 +141,18 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
         const target = { namespaces: namespaces.slice(0, size) };
         const password = { value: "first" };
         const stack = await benchStack(cluster, `${slug(settings)}-${tag}`, target, settings, password);
-        const quiet = { color: "never" as const, suppressProgress: true, parallel: settings.parallel };
-        const measure = (operation: string, work: () => Promise<unknown>) =>
-            timed(cluster, size, `${settings.name}: ${operation}`, timings, () => peakDeploymentRss(async () => void (await work())));
+        const measure = (operation: string, command: "preview" | "up" | "destroy") =>
+            timed(cluster, size, `${settings.name}: ${operation}`, timings, () => runOperation(cluster, stack, command, settings, target.namespaces, password.value));
         // `pulumi up` with its preview is the first preview and then the update.
-        await measure("first preview", () => stack.preview(quiet));
-        await measure("first up (no preview)", () => stack.up(quiet));
-        await measure("no-op preview", () => stack.preview(quiet));
-        await measure("no-op up", () => stack.up(quiet));
+        await measure("first preview", "preview");
+        await measure("first up (no preview)", "up");
+        await measure("no-op preview", "preview");
+        await measure("no-op up", "up");
         target.namespaces = namespaces;
-        await measure("a namespace added", () => stack.up(quiet));
+        await measure("a namespace added", "up");
         password.value = "rotated";
-        await measure("rotation", () => stack.up(quiet));
-        await measure("destroy", () => stack.destroy(quiet));
+        await measure("rotation", "up");
+        await measure("destroy", "destroy");
         await stack.workspace.removeStack(stack.name);
     }
     // Cleared away so that later rounds meet an API server of the same size; not measured.
@@ -168,12 +172,12 @@ async function deleteNamespaces(cluster: Cluster, names: string[]): Promise<void
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
 export function realEngineTable(results: Map<number, Timings>): string {
     const lines = [
-        "| size | operation | median s (min–max over rounds) | × floor | × loop | peak MB: all (program + CLI and plugins), largest round | API requests for Secrets and service accounts (last round) |",
+        "| size | operation | median s (min–max over rounds) | × floor | × loop | peak MB: all (program + CLI + plugins), largest round | API requests for Secrets and service accounts (last round) |",
         "|---|---|---|---|---|---|---|",
     ];
     for (const [size, timings] of results) {
-        const floorTime = median(timings["kubectl floor: one apply --server-side"]);
-        const loopTimes = timings["seeds' loop: kubectl create secret + patch, per namespace"];
+        const floorTime = median(timings[FLOOR]);
+        const loopTimes = timings[LOOP];
         for (const [operation, values] of Object.entries(timings)) {
             const m = median(values);
             const spread = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
@@ -215,16 +219,38 @@ async function main(): Promise<void> {
     console.log(realEngineTable(results));
 }
 
+/** What a setting changes, for the section's text. */
+function describeSettings(settings: Settings): string {
+    const parts = [
+        ...Object.entries(settings.env).map(([name, value]) => `\`${name}=${value}\``),
+        ...(settings.provider.kubeClientSettings ? [`the provider's \`kubeClientSettings: ${JSON.stringify(settings.provider.kubeClientSettings).replace(/"/g, "").replace(/:/g, ": ").replace(/,/g, ", ").replace(/^\{/, "{ ").replace(/\}$/, " }")}\``] : []),
+        ...(settings.parallel === undefined ? [] : [`\`--parallel ${settings.parallel}\``]),
+        ...(settings.terminal ? ["in a terminal (`script`), where the CLI draws its progress view"] : []),
+    ];
+    return `"${settings.name}": ${parts.length === 0 ? "the route's own" : parts.join(", ")}`;
+}
+
 function writeRealEngineSection(results: Map<number, Timings>, rounds: number): void {
+    const byRoute = chosen === undefined;
+    const measured = {
+        seconds: (size: number, label: string) => results.get(size)?.[label],
+        peakBytes: (size: number, label: string) => peaksByOperation.get(`${size} ${label}`)?.reduce((largest, peak) => Math.max(largest, peak.total), 0),
+        requests: (size: number, label: string) => requestsByOperation.get(`${size} ${label}`),
+    };
+    const verdicts = MEASURED.includes(README_ROUTE) ? realEngineVerdicts(measured, README_ROUTE.name) : [];
     const section = [
-        "## Real engine",
+        byRoute ? "## Real engine" : "## Real engine: settings compared",
         "",
         `\`npm run bench:real${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${rounds === ROUNDS ? `${ROUNDS} round(s)` : `${rounds} of ${ROUNDS} rounds so far`}, on ${versions()}.`,
-        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. "no checkpoints" is `PULUMI_SKIP_CHECKPOINTS=true`, "client 1000/2000" the provider\'s `kubeClientSettings: { qps: 1000, burst: 2000 }`, "tuned" both, "tuned, parallel 64" both with `--parallel 64` (Pulumi\'s default is 4 per CPU, here 8), and "tuned, parallel diff" both with `PULUMI_PARALLEL_DIFF=true`. The loop is measured up to 1,000 namespaces. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview. Peak memory is the largest resident memory, sampled every 200 ms, of the process running the program plus the Pulumi CLI and its plugins (the Kubernetes provider and the dynamic provider), with each part\'s own peak in brackets; the program runs in the benchmark\'s own process, as an Automation API program does. The last column is the API server\'s `apiserver_request_total` for Secrets and service accounts during the operation, by verb.',
+        'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. The loop is measured up to 1,000 namespaces.',
+        'Each Pulumi operation runs in a process of its own, as `npm run preview|up|destroy` runs it: the program served from that process to the plain CLI (stacks/pulumiRun.ts), `up` and `destroy` with `--yes --skip-preview`, the CLI\'s output going to a log file. So each time includes starting Node and loading the program. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview.',
+        `The settings: ${MEASURED.map(describeSettings).join("; ")}.`,
+        "Peak memory is the largest resident memory, sampled every 200 ms, of the operation's processes together: the program's process, the `pulumi` CLI, and its plugins (the Kubernetes provider and the dynamic provider), with each part's own peak in brackets. The last column is the API server's `apiserver_request_total` for Secrets and service accounts during the operation, by verb.",
         "",
+        ...(verdicts.length === 0 ? [] : [`The targets, for the README route${rounds === ROUNDS ? "" : " (from the rounds so far)"}:`, "", ...verdicts, ""]),
         realEngineTable(results),
     ].join("\n");
-    writeSection(OUT, REAL_ENGINE_SECTION, section);
+    writeSection(OUT, byRoute ? REAL_ENGINE_SECTION : REAL_ENGINE_SETTINGS_SECTION, section);
 }
 
 if (require.main === module) {

@@ -1,46 +1,22 @@
 /**
  * What the cluster benchmarks (real.ts and interrupted.ts) share: the
- * settings they compare, the namespaces they roll out to, and a stack of the
- * component run through the pinned CLI with the Automation API.
+ * namespaces they roll out to, a stack of the component in the benchmark's
+ * own backend, and the two ways to run it: in this process through the
+ * Automation API (`benchStack`), or each operation in a process of its own
+ * as `npm run up` runs (`runOperation`).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import * as k8s from "@pulumi/kubernetes";
+import { spawn } from "child_process";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { RegistryCredentials } from "../components";
+import { fastDefaults } from "../stacks/pulumiRun";
 import { Cluster, kubectl, serverSideApply } from "../test/e2e/cluster";
 import { pulumiEnv } from "../test/e2e/pulumiStack";
 import { TOOLS, binary } from "../testcluster/toolchain";
-
-export const LOGIN = { server: "registry.example.com", username: "bench" };
-
-/** What one variant of Pulumi's settings changes. */
-export interface Settings {
-    readonly name: string;
-    readonly env: Record<string, string>;
-    readonly provider: Partial<k8s.ProviderArgs>;
-    /** `--parallel`: resource operations at once; Pulumi's default is 4 per CPU. */
-    readonly parallel?: number;
-}
-
-// Each setting alone, then both: what each one buys.
-export const SETTINGS: Settings[] = [
-    { name: "defaults", env: {}, provider: {} },
-    // No state file rewritten after every step.
-    { name: "no checkpoints", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: {} },
-    // The provider's client past its default 50 requests a second.
-    { name: "client 1000/2000", env: {}, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
-    { name: "tuned", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
-    // Operations that mostly wait (the provider awaits each Secret's deletion) at more than 4 per CPU.
-    { name: "tuned, parallel 64", env: { PULUMI_SKIP_CHECKPOINTS: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } }, parallel: 64 },
-    // The engine's diffs (one provider call per resource) run concurrently instead of one after another.
-    { name: "tuned, parallel diff", env: { PULUMI_SKIP_CHECKPOINTS: "true", PULUMI_PARALLEL_DIFF: "true" }, provider: { kubeClientSettings: { qps: 1000, burst: 2000 } } },
-];
-
-/** A setting's name as a Kubernetes name part, and as --settings takes it. */
-export const slug = (settings: Settings) => settings.name.replace(/[^a-z0-9]+/g, "-");
+import { OperationSpec } from "./operation";
+import { PeakRss, peakTreeRss } from "./peakMemory";
+import { Settings, benchProgram } from "./settings";
 
 export function seconds(started: bigint): number {
     return Number(process.hrtime.bigint() - started) / 1e9;
@@ -65,9 +41,9 @@ export async function createNamespaces(cluster: Cluster, prefix: string, count: 
     }
 }
 
-/** A stack whose program is the component over `namespaces`, with the password `password.value`. */
+/** A stack whose program is the component over `namespaces`, with the password `password.value`, run in this process. */
 export async function benchStack(cluster: Cluster, name: string, target: { namespaces: string[] }, settings: Settings, password: { value: string }): Promise<Stack> {
-    const env = { ...pulumiEnv(cluster), ...settings.env };
+    const env = pulumiEnv(cluster);
     // Beside the suite's state, so that removeScratch takes it too.
     const work = path.join(path.dirname(env.PULUMI_HOME), "bench", name);
     fs.mkdirSync(work, { recursive: true });
@@ -77,18 +53,47 @@ export async function benchStack(cluster: Cluster, name: string, target: { names
     }
     fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
+    // Each run reads the target and password as they are then.
+    const program = () => benchProgram(cluster, target.namespaces, settings, password.value)();
     return LocalWorkspace.createOrSelectStack(
+        { stackName: name, projectName: "regcred-bench", program },
         {
-            stackName: name,
-            projectName: "regcred-bench",
-            program: async () => {
-                const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
-                new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password.value) }], namespaces: target.namespaces }, { provider });
-            },
+            workDir: work,
+            pulumiCommand,
+            // The route's defaults, as runOperation's processes get them.
+            envVars: fastDefaults("up", [], { ...env, ...settings.env }).env as Record<string, string>,
+            projectSettings: { name: "regcred-bench", runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } },
         },
-        { workDir: work, pulumiCommand, envVars: env, projectSettings: { name: "regcred-bench", runtime: "nodejs", backend: { url: env.PULUMI_BACKEND_URL } } },
     );
 }
+
+/**
+ * Runs one operation on a stack `benchStack` made, in a process of its own
+ * (bench/operation.ts), and returns the peak memory of that process and
+ * everything under it: the program's process, the CLI and its plugins.
+ */
+export async function runOperation(cluster: Cluster, stack: Stack, command: OperationSpec["command"], settings: Settings, namespaces: readonly string[], password: string): Promise<PeakRss> {
+    const workDir = stack.workspace.workDir;
+    const log = path.join(workDir, `${command}.log`);
+    const spec: OperationSpec = { command, cluster, workDir, stack: stack.name, env: pulumiEnv(cluster), settings: settings.name, namespaces, password, log };
+    const specFile = path.join(workDir, "operation.json");
+    fs.writeFileSync(specFile, JSON.stringify(spec));
+    const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "operation.ts"), specFile];
+    // `script` gives the operation a pseudo-terminal, and keeps what is drawn on it in the log.
+    const child = settings.terminal
+        ? spawn("script", ["--quiet", "--return", "--command", node.map(shellQuoted).join(" "), log], { cwd: path.join(__dirname, ".."), stdio: "ignore" })
+        : spawn(node[0], node.slice(1), { cwd: path.join(__dirname, ".."), stdio: "ignore" });
+    const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+    const peak = await peakTreeRss(child.pid!, exited);
+    const status = await exited;
+    if (status !== 0) {
+        const output = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").slice(-30).join("\n") : "(no log)";
+        throw new Error(`${settings.name}: pulumi ${command} on ${stack.name} exited with ${status}:\n${output}`);
+    }
+    return peak;
+}
+
+const shellQuoted = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
 
 export function versions(): string {
     const cpu = os.cpus();

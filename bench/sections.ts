@@ -1,19 +1,20 @@
 /**
  * BENCHMARKS.md has three writers: `npm run bench` (the mock engine),
  * `npm run bench:real` and `npm run bench:interrupted` (a local cluster).
- * Each of the last two owns a marked section, and every writer leaves the
+ * Each of the last two owns marked sections, and every writer leaves the
  * others' as they are.
  */
 import * as fs from "fs";
 
-/** The section `npm run bench:real` writes. */
+/** The sections `npm run bench:real` writes: the README route's run, and a run comparing `--settings`. */
 export const REAL_ENGINE_SECTION = "real-engine";
+export const REAL_ENGINE_SETTINGS_SECTION = "real-engine-settings";
 
 /** The section `npm run bench:interrupted` writes. */
 export const INTERRUPTED_SECTION = "interrupted-up";
 
 /** The marked sections, in the order the file keeps them. */
-export const CLUSTER_SECTIONS = [REAL_ENGINE_SECTION, INTERRUPTED_SECTION];
+export const CLUSTER_SECTIONS = [REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, INTERRUPTED_SECTION];
 
 const marker = (name: string, end: "start" | "end") => `<!-- ${name}:${end} -->`;
 
