@@ -1,0 +1,54 @@
+/**
+ * What stacks/pulumiRun.ts changes in the process that serves the program:
+ * the SDK's promise-tracking stack traces skip source maps, every other
+ * stack trace keeps them.
+ */
+import { strict as assert } from "assert";
+import { unmappedPromiseTraces } from "../stacks/pulumiRun";
+
+// The SDK's own bookkeeping, as a resource registration calls it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");
+
+describe("the program's process", () => {
+    const installed = Error.prepareStackTrace;
+    const debugLeaks = process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+    afterEach(() => {
+        Error.prepareStackTrace = installed;
+        if (debugLeaks === undefined) {
+            delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+        } else {
+            process.env.PULUMI_DEBUG_PROMISE_LEAKS = debugLeaks;
+        }
+    });
+
+    /** A source-map hook that says it ran, in place of ts-node's. */
+    const mappingHook = () => (Error.prepareStackTrace = () => "mapped by the source-map hook");
+
+    /** The trace the SDK records for one tracked promise. */
+    function trackedPromiseTrace(): string {
+        const tracked = Promise.resolve();
+        void debuggablePromise(tracked, "a test");
+        return (tracked as unknown as { _debugStackTrace: string })._debugStackTrace;
+    }
+
+    it("formats the SDK's promise-tracking traces without the source-map hook, and every other trace with it", () => {
+        mappingHook();
+        unmappedPromiseTraces();
+        assert.match(trackedPromiseTrace(), /^Error\n {4}at debuggablePromise \(.*debuggable\.js:\d+:\d+\)\n {4}at /);
+        assert.equal(new Error("a real failure").stack, "mapped by the source-map hook");
+    });
+
+    it("keeps them mapped when PULUMI_DEBUG_PROMISE_LEAKS asks for the leak report", () => {
+        mappingHook();
+        process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
+        unmappedPromiseTraces();
+        assert.equal(trackedPromiseTrace(), "mapped by the source-map hook");
+    });
+
+    it("changes nothing where no source-map hook is installed", () => {
+        Error.prepareStackTrace = undefined;
+        unmappedPromiseTraces();
+        assert.equal(Error.prepareStackTrace, undefined);
+    });
+});
