@@ -23,8 +23,9 @@
  * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings all|tuned,defaults,...] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
  */
+import * as os from "os";
 import * as path from "path";
-import { Cluster, kubectlAsync, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
+import { Cluster, kubectl, kubectlAsync, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
 import { removeScratch } from "../test/e2e/pulumiStack";
 import { apiGet } from "../testcluster/controlPlane";
 import { PeakRss } from "./peakMemory";
@@ -155,18 +156,39 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
         await measure("destroy", "destroy");
         await stack.workspace.removeStack(stack.name);
     }
-    // Cleared away so that later rounds meet an API server of the same size; not measured.
+    // Cleared away, and waited for, so that later sizes and rounds meet an API
+    // server of the same size that is not busy deleting; not measured. (The
+    // namespace controller deletes each namespace's objects one by one: left
+    // running, it made hundreds of requests during every operation at 2,000.)
     if (index === ROUNDS - 1 && size === SIZES.at(-1)) {
         return; // the last round: the cluster goes as a whole
     }
     const used = [floorNamespaces, ...(size <= 1000 ? [`loop-${tag}`] : []), ...MEASURED.map((settings) => `${slug(settings)}-${tag}`)];
+    const started = process.hrtime.bigint();
     await deleteNamespaces(cluster, used.flatMap((prefixOrNames) => (Array.isArray(prefixOrNames) ? prefixOrNames : Array.from({ length: size + 1 }, (_, i) => `${prefixOrNames}-${i}`))));
+    process.stderr.write(`  (namespaces deleted in ${seconds(started).toFixed(0)} s)\n`);
 }
 
-/** Deleted by several kubectl processes at once: one kubectl paces its DELETEs at its client's rate, and thousands took 13 minutes. */
+/**
+ * Deleted by several kubectl processes at once (one kubectl paces its DELETEs
+ * at its client's rate, and thousands took 13 minutes), then waited for until
+ * every one is gone.
+ */
 async function deleteNamespaces(cluster: Cluster, names: string[]): Promise<void> {
     const chunks = Array.from({ length: Math.ceil(names.length / 200) }, (_, index) => names.slice(index * 200, (index + 1) * 200));
     await Promise.all(chunks.map((chunk) => kubectlAsync(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...chunk])));
+    const deleted = new Set(names);
+    const deadline = Date.now() + 60 * 60_000;
+    for (;;) {
+        const left = kubectl(cluster, ["get", "namespaces", "-o", "name"]).stdout.split("\n").filter((line) => deleted.has(line.replace("namespace/", ""))).length;
+        if (left === 0) {
+            return;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`${left} of the ${names.length} deleted namespaces were still there after an hour`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
 }
 
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
@@ -221,13 +243,15 @@ async function main(): Promise<void> {
 
 /** What a setting changes, for the section's text. */
 function describeSettings(settings: Settings): string {
+    const client = settings.provider.kubeClientSettings as { qps?: number; burst?: number } | undefined;
     const parts = [
         ...Object.entries(settings.env).map(([name, value]) => `\`${name}=${value}\``),
-        ...(settings.provider.kubeClientSettings ? [`the provider's \`kubeClientSettings: ${JSON.stringify(settings.provider.kubeClientSettings).replace(/"/g, "").replace(/:/g, ": ").replace(/,/g, ", ").replace(/^\{/, "{ ").replace(/\}$/, " }")}\``] : []),
+        ...(client ? [`the provider's \`kubeClientSettings: { qps: ${client.qps}, burst: ${client.burst} }\``] : []),
         ...(settings.parallel === undefined ? [] : [`\`--parallel ${settings.parallel}\``]),
         ...(settings.terminal ? ["in a terminal (`script`), where the CLI draws its progress view"] : []),
+        ...(settings.attach === undefined ? [] : [`the component's \`attach: "${settings.attach}"\``]),
     ];
-    return `"${settings.name}": ${parts.length === 0 ? "the route's own" : parts.join(", ")}`;
+    return `"${settings.name}": ${parts.join(", ")}`;
 }
 
 function writeRealEngineSection(results: Map<number, Timings>, rounds: number): void {
@@ -244,7 +268,7 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
         `\`npm run bench:real${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${rounds === ROUNDS ? `${ROUNDS} round(s)` : `${rounds} of ${ROUNDS} rounds so far`}, on ${versions()}.`,
         'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. The loop is measured up to 1,000 namespaces.',
         'Each Pulumi operation runs in a process of its own, as `npm run preview|up|destroy` runs it: the program served from that process to the plain CLI (stacks/pulumiRun.ts), `up` and `destroy` with `--yes --skip-preview`, the CLI\'s output going to a log file. So each time includes starting Node and loading the program. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview.',
-        `The settings: ${MEASURED.map(describeSettings).join("; ")}.`,
+        `The settings: ${MEASURED.map(describeSettings).join("; ")}. Where a setting names no \`PULUMI_SKIP_CHECKPOINTS\` or \`--parallel\`, the route's own apply: \`PULUMI_SKIP_CHECKPOINTS=true\`, and \`--parallel 64\` for destroy (the CLI's own default is 4 per CPU, here ${4 * os.availableParallelism()}).`,
         "Peak memory is the largest resident memory, sampled every 200 ms, of the operation's processes together: the program's process, the `pulumi` CLI, and its plugins (the Kubernetes provider and the dynamic provider), with each part's own peak in brackets. The last column is the API server's `apiserver_request_total` for Secrets and service accounts during the operation, by verb.",
         "",
         ...(verdicts.length === 0 ? [] : [`The targets, for the README route${rounds === ROUNDS ? "" : " (from the rounds so far)"}:`, "", ...verdicts, ""]),
