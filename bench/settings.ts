@@ -25,6 +25,8 @@ export interface Settings {
     readonly parallel?: number;
     /** Run in a (pseudo-)terminal, where the CLI draws its progress view, instead of writing lines to a log file. */
     readonly terminal?: boolean;
+    /** The component's `attach`: its default, or the mode with no service-account writes. */
+    readonly attach?: "admissionPolicy";
 }
 
 /** The CLI's own default for `--parallel`: 4 per CPU. */
@@ -52,6 +54,8 @@ export const SETTINGS: Settings[] = [
     // As under tmux or screen: with no terminal behind the pseudo-terminal to
     // answer it, the CLI's query for the background colour waits 5 s.
     { ...README_ROUTE, name: "README route, in a terminal", env: { TERM: "screen-256color" }, terminal: true },
+    // Resources per namespace: a Secret, and no service-account entry (two cluster-wide objects instead).
+    { ...README_ROUTE, name: "README route, admission-policy mode", attach: "admissionPolicy" },
 ];
 
 /** A setting's name as a Kubernetes name part, and as --settings takes it. */
@@ -69,6 +73,6 @@ export function settingsNamed(name: string): Settings {
 export function benchProgram(cluster: ClusterState, namespaces: readonly string[], settings: Settings, password: string): () => Promise<void> {
     return async () => {
         const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
-        new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password) }], namespaces: [...namespaces] }, { provider });
+        new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password) }], namespaces: [...namespaces], attach: settings.attach }, { provider });
     };
 }

@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { Row, Sample, estimateRatio, median, summarizeRow, table, targets } from "../bench/report";
+import { FLOOR, LOOP, Measured, OPERATIONS, realEngineVerdicts } from "../bench/verdicts";
 
 const sample = (ms: number, maxRssKb = 100_000): Sample => ({ ms, resources: 0, rssBeforeKb: 50_000, maxRssKb });
 
@@ -84,5 +85,75 @@ describe("benchmark targets", () => {
         // The loop scales as the component does; the component's share over it grows by 5% at 2,000.
         const line = targets(scalingRows(1, 1.05)).find((l) => l.includes("service account(s)"))!;
         assert.match(line, /The loop: [+-]0\.0% .* The component against the loop: \+5\.0% /);
+    });
+});
+
+describe("real-engine targets", () => {
+    const SETTING = "README route";
+    const FLOOR_SECONDS = 7;
+    const LOOP_SECONDS = 127;
+
+    /** A run at 1,000 and 2,000 where each operation takes `at1000` seconds and `growth` times as long at 2,000. */
+    function run(at1000: Record<string, number>, options: { growth?: Record<string, number>; rotationRequests?: Record<string, number>; peakBytes?: number } = {}): Measured {
+        const seconds = new Map<string, number[]>([
+            [`1000 ${FLOOR}`, [FLOOR_SECONDS, FLOOR_SECONDS + 1, FLOOR_SECONDS - 1]],
+            [`1000 ${LOOP}`, [LOOP_SECONDS]],
+        ]);
+        for (const operation of OPERATIONS) {
+            const time = at1000[operation] ?? 10;
+            seconds.set(`1000 ${SETTING}: ${operation}`, [time * 1.1, time, time * 0.9]);
+            seconds.set(`2000 ${SETTING}: ${operation}`, [time * (options.growth?.[operation] ?? 2)]);
+        }
+        return {
+            seconds: (size, label) => seconds.get(`${size} ${label}`),
+            peakBytes: (size) => (size === 2000 ? (options.peakBytes ?? 0.9e9) : undefined),
+            requests: (size, label) => (size === 1000 && label.endsWith("rotation") ? (options.rotationRequests ?? { "secrets GET": 1001, "secrets PATCH": 1001 }) : undefined),
+        };
+    }
+    const about = (lines: string[], text: string) => {
+        const line = lines.find((candidate) => candidate.includes(text));
+        assert.ok(line, `no line about "${text}" in:\n${lines.join("\n")}`);
+        return /^- \*\*(holds|MISSED)\*\*/.exec(line)![1];
+    };
+
+    it("judges each time against the floor and the loop of the same run, at their medians", () => {
+        const lines = realEngineVerdicts(run({ "first preview": 14, "first up (no preview)": 21, "no-op preview": 10, rotation: 28, destroy: 35 }), SETTING);
+        assert.equal(about(lines, "without preview"), "holds"); // 21 s: 3.0× the floor, 6.0× faster than the loop
+        assert.equal(about(lines, "with its preview"), "holds"); // 35 s: 5.0×
+        assert.equal(about(lines, "no-op preview"), "holds");
+        assert.equal(about(lines, "rotation"), "holds");
+        assert.equal(about(lines, "destroy"), "holds");
+        assert.equal(about(lines, "growth"), "holds");
+        assert.equal(about(lines, "memory"), "holds");
+    });
+
+    it("misses the first rollout when it is over 3× the floor or under 6× faster than the loop", () => {
+        assert.equal(about(realEngineVerdicts(run({ "first up (no preview)": 21.5 }), SETTING), "without preview"), "MISSED");
+        const lines = realEngineVerdicts(run({ "first preview": 20, "first up (no preview)": 16 }), SETTING);
+        assert.equal(about(lines, "without preview"), "holds");
+        assert.equal(about(lines, "with its preview"), "MISSED"); // 36 s: 5.1× the floor
+    });
+
+    it("misses a rotation that writes a service account, or patches other than every Secret once", () => {
+        const wrote = realEngineVerdicts(run({}, { rotationRequests: { "secrets PATCH": 1001, "serviceaccounts PATCH": 1 } }), SETTING);
+        assert.equal(about(wrote, "rotation"), "MISSED");
+        assert.match(wrote.find((line) => line.includes("rotation"))!, /1 service-account writes/);
+        assert.equal(about(realEngineVerdicts(run({}, { rotationRequests: { "secrets PATCH": 1000 } }), SETTING), "rotation"), "MISSED");
+    });
+
+    it("misses growth when any one operation grows more than 2.2×, and names it", () => {
+        const lines = realEngineVerdicts(run({}, { growth: { rotation: 2.31 } }), SETTING);
+        assert.equal(about(lines, "growth"), "MISSED");
+        assert.match(lines.find((line) => line.includes("growth"))!, /rotation 2\.31/);
+    });
+
+    it("misses memory at 1 GB, counted in bytes", () => {
+        assert.equal(about(realEngineVerdicts(run({}, { peakBytes: 1e9 }), SETTING), "memory"), "MISSED");
+        assert.equal(about(realEngineVerdicts(run({}, { peakBytes: 1e9 - 1 }), SETTING), "memory"), "holds");
+    });
+
+    it("says nothing about a size the run did not measure", () => {
+        const only100: Measured = { seconds: () => undefined, peakBytes: () => undefined, requests: () => undefined };
+        assert.deepEqual(realEngineVerdicts(only100, SETTING), []);
     });
 });
