@@ -53,7 +53,7 @@ describe("npm run bench:real", function () {
             // Each figure is rounded to a megabyte on its own, so the parts' sum can come out up to 2 MB short of the total.
             assert.ok(program > 50 && cli > 50 && plugins > 50 && total >= Math.max(program, cli, plugins) && total <= program + cli + plugins + 2, peak[0]);
 
-            benchReal(out, "--settings", "tuned,readme-route-in-a-terminal,readme-route-admission-policy");
+            benchReal(out, "--settings", "tuned,readme-route-in-a-terminal,readme-route-admission-policy-mode");
             const afterSettings = fs.readFileSync(out, "utf8");
             assert.ok(afterSettings.includes(route), "the README route's section is kept as it was");
             const compared = /<!-- real-engine-settings:start -->\n## Real engine: settings compared\n[\s\S]*<!-- real-engine-settings:end -->/.exec(afterSettings)?.[0] ?? "";
