@@ -47,7 +47,8 @@ describe("the program's process", () => {
     });
 
     it("changes nothing where no source-map hook is installed", () => {
-        Error.prepareStackTrace = undefined;
+        // Node's own formatting: no hook at all (the type says there always is one).
+        (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
         unmappedPromiseTraces();
         assert.equal(Error.prepareStackTrace, undefined);
     });
