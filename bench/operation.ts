@@ -29,7 +29,7 @@ export interface OperationSpec {
 }
 
 /** The CLI's flags for an operation: `up` and `destroy` without their preview, as the table's rows are split. */
-export function operationFlags(command: OperationSpec["command"], parallel: number | undefined): string[] {
+function operationFlags(command: OperationSpec["command"], parallel: number | undefined): string[] {
     return [...(command === "preview" ? [] : ["--yes", "--skip-preview"]), ...(parallel === undefined ? [] : ["--parallel", String(parallel)])];
 }
 
