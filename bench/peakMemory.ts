@@ -53,12 +53,12 @@ function descendants(root: number, all: readonly ProcessEntry[]): ProcessEntry[]
 }
 
 /**
- * The `pulumi` CLIs under `root` (`cli`), and those with all their
+ * The `pulumi` CLIs under this process (`cli`), and those with all their
  * descendants, the plugins (`all`).
  */
-export function pulumiProcesses(root = process.pid): { cli: ProcessEntry[]; all: ProcessEntry[] } {
+export function pulumiProcesses(): { cli: ProcessEntry[]; all: ProcessEntry[] } {
     const all = processes();
-    const cli = descendants(root, all).filter((entry) => entry.command === "pulumi");
+    const cli = descendants(process.pid, all).filter((entry) => entry.command === "pulumi");
     return { cli, all: [...cli, ...cli.flatMap((entry) => descendants(entry.pid, all))] };
 }
 

@@ -25,11 +25,11 @@
  */
 import * as os from "os";
 import * as path from "path";
-import { Cluster, kubectl, kubectlAsync, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
+import { Cluster, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
 import { removeScratch } from "../test/e2e/pulumiStack";
 import { apiGet } from "../testcluster/controlPlane";
 import { PeakRss } from "./peakMemory";
-import { benchStack, createNamespaces, runOperation, seconds, versions } from "./realStack";
+import { benchStack, createNamespaces, deleteNamespaces, runOperation, seconds, versions } from "./realStack";
 import { median } from "./report";
 import { REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, writeSection } from "./sections";
 import { LOGIN, README_ROUTE, SETTINGS, Settings, slug } from "./settings";
@@ -167,28 +167,6 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
     const started = process.hrtime.bigint();
     await deleteNamespaces(cluster, used.flatMap((prefixOrNames) => (Array.isArray(prefixOrNames) ? prefixOrNames : Array.from({ length: size + 1 }, (_, i) => `${prefixOrNames}-${i}`))));
     process.stderr.write(`  (namespaces deleted in ${seconds(started).toFixed(0)} s)\n`);
-}
-
-/**
- * Deleted by several kubectl processes at once (one kubectl paces its DELETEs
- * at its client's rate, and thousands took 13 minutes), then waited for until
- * every one is gone.
- */
-async function deleteNamespaces(cluster: Cluster, names: string[]): Promise<void> {
-    const chunks = Array.from({ length: Math.ceil(names.length / 200) }, (_, index) => names.slice(index * 200, (index + 1) * 200));
-    await Promise.all(chunks.map((chunk) => kubectlAsync(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...chunk])));
-    const deleted = new Set(names);
-    const deadline = Date.now() + 60 * 60_000;
-    for (;;) {
-        const left = kubectl(cluster, ["get", "namespaces", "-o", "name"]).stdout.split("\n").filter((line) => deleted.has(line.replace("namespace/", ""))).length;
-        if (left === 0) {
-            return;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`${left} of the ${names.length} deleted namespaces were still there after an hour`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5000));
-    }
 }
 
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */

@@ -11,7 +11,7 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { fastDefaults } from "../stacks/pulumiRun";
-import { Cluster, kubectl, serverSideApply } from "../test/e2e/cluster";
+import { Cluster, kubectl, kubectlAsync, serverSideApply } from "../test/e2e/cluster";
 import { pulumiEnv } from "../test/e2e/pulumiStack";
 import { TOOLS, binary } from "../testcluster/toolchain";
 import { OperationSpec } from "./operation";
@@ -27,17 +27,46 @@ export async function createNamespaces(cluster: Cluster, prefix: string, count: 
     const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
     const items = names.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
     serverSideApply(cluster, { apiVersion: "v1", kind: "List", items }, "bench");
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-        const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
-        const ready = new Set(listed.stdout.split(" "));
-        if (names.every((name) => ready.has(name))) {
-            return names;
-        }
+    await pollUntil(
+        () => {
+            const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
+            const ready = new Set(listed.stdout.split(" "));
+            return names.every((name) => ready.has(name));
+        },
+        { seconds: 180, intervalMs: 500 },
+        () => `the default service accounts of ${prefix}-* did not all appear within 180 s`,
+    );
+    return names;
+}
+
+/**
+ * Deleted by several kubectl processes at once (one kubectl paces its DELETEs
+ * at its client's rate, and thousands took 13 minutes), then waited for until
+ * every one is gone.
+ */
+export async function deleteNamespaces(cluster: Cluster, names: string[]): Promise<void> {
+    const chunks = Array.from({ length: Math.ceil(names.length / 200) }, (_, index) => names.slice(index * 200, (index + 1) * 200));
+    await Promise.all(chunks.map((chunk) => kubectlAsync(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...chunk])));
+    const deleted = new Set(names);
+    let left = names.length;
+    await pollUntil(
+        () => {
+            left = kubectl(cluster, ["get", "namespaces", "-o", "name"]).stdout.split("\n").filter((line) => deleted.has(line.replace("namespace/", ""))).length;
+            return left === 0;
+        },
+        { seconds: 60 * 60, intervalMs: 5000 },
+        () => `${left} of the ${names.length} deleted namespaces were still there after an hour`,
+    );
+}
+
+/** Checks `done` every `intervalMs` until it holds; after `seconds`, fails with `timedOut()`. */
+async function pollUntil(done: () => boolean, wait: { seconds: number; intervalMs: number }, timedOut: () => string): Promise<void> {
+    const deadline = Date.now() + wait.seconds * 1000;
+    while (!done()) {
         if (Date.now() > deadline) {
-            throw new Error(`the default service accounts of ${prefix}-* did not all appear within 180 s`);
+            throw new Error(timedOut());
         }
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, wait.intervalMs));
     }
 }
 
