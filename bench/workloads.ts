@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../components";
-import { clusterConnection } from "../components/registryCredentials";
+import { clusterOf } from "../components/registryCredentials";
 import { ServiceAccountEntries } from "../components/serviceAccountEntries";
 
 export interface Workload {
@@ -41,7 +41,15 @@ export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulu
     for (const namespace of names("team", namespaces)) {
         secrets.push(
             new k8s.core.v1.Secret(`regcred/${namespace}`, {
-                metadata: { name: "regcred", namespace, annotations: { "pulumi.com/deletionPropagationPolicy": "background" } },
+                metadata: {
+                    name: "regcred",
+                    namespace,
+                    annotations: {
+                        "pulumi.com/deletionPropagationPolicy": "background",
+                        // A field manager that survives a lost state, as the component's does.
+                        "pulumi.com/patchFieldManager": `regcred/${pulumi.getProject()}/${pulumi.getStack()}/regcred`,
+                    },
+                },
                 type: "kubernetes.io/dockerconfigjson",
                 data,
             }),
@@ -52,7 +60,7 @@ export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulu
     }
     const writer = new ServiceAccountEntries(
         "regcred/service-accounts",
-        { entries, connection: clusterConnection(undefined), fieldManager: "regcred", waitSeconds: 60 },
+        { entries, held: [], connection: clusterOf(undefined).connection, fieldManager: "regcred", waitSeconds: 60 },
         { dependsOn: secrets },
     );
     return [...secrets, writer];

@@ -17,8 +17,15 @@ export interface KubeResponse {
     readonly body: any;
 }
 
-/** Sends one request; resolves with any HTTP status, rejects only when the server cannot be reached. */
-export async function kubeRequest(connection: KubeConnection, method: string, apiPath: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
+/** Sends one request; resolves with any HTTP status, rejects only when the server cannot be reached or does not answer in time. */
+export async function kubeRequest(
+    connection: KubeConnection,
+    method: string,
+    apiPath: string,
+    body?: unknown,
+    contentType = "application/json",
+    timeoutMs = 30_000,
+): Promise<KubeResponse> {
     const url = new URL(apiPath, connection.server.endsWith("/") ? connection.server : `${connection.server}/`);
     const headers: Record<string, string> = { Accept: "application/json" };
     let clientCertificate = connection.clientCertificateData;
@@ -56,7 +63,7 @@ export async function kubeRequest(connection: KubeConnection, method: string, ap
                 key: pem(clientKey),
                 servername: connection.tlsServerName,
                 rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
-                timeoutMs: 30_000,
+                timeoutMs,
             },
             payload,
         );

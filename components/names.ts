@@ -11,15 +11,6 @@ export function childName(component: string, namespace: string): string {
 }
 
 /**
- * A service account's key in the entries resource's input and in
- * `serviceAccounts`. `/` cannot occur in a Kubernetes name, which keeps
- * `a-b` + `c` apart from `a` + `b-c`.
- */
-export function entryKey(namespace: string, serviceAccount: string): string {
-    return `${namespace}/${serviceAccount}`;
-}
-
-/**
  * The API server refuses a field manager longer than this many bytes (of
  * UTF-8, not characters: Go's len) or holding a character that is not
  * printable (k8s.io/apimachinery ValidateFieldManager).

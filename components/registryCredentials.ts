@@ -3,8 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { admissionObjects } from "./admissionPolicy";
 import { NamespaceTarget, RegistryCredentialsArgs } from "./args";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
+import { NOT_CHECKED, checkCluster } from "./clusterCheck";
 import { KubeConnection, UnusableConnection, connectionFor } from "./kubeconfig";
-import { admissionPolicyName, childName, defaultFieldManager, entryKey } from "./names";
+import { onMockEngine, settledValue } from "./outputState";
+import { reportCheck, reportFailures } from "./failureReport";
+import { admissionPolicyName, childName, defaultFieldManager } from "./names";
+import { entryKey } from "./serviceAccountEntry";
 import { ServiceAccountEntries } from "./serviceAccountEntries";
 import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
 import { verifiedConfig } from "./verifyLogins";
@@ -23,6 +27,19 @@ export const REGISTRY_CREDENTIALS_TYPE = "registry-credentials:index:RegistryCre
  * 8.4 s with the default and 3.7 s with this.
  */
 const SECRET_ANNOTATIONS = { "pulumi.com/deletionPropagationPolicy": "background" };
+
+/**
+ * The field manager of the provider's server-side applies of each Secret.
+ * Left to itself, pulumi-kubernetes makes up a random one per resource and
+ * keeps it in state; with the state lost, the next `up` applies as another
+ * made-up manager and, after a password change, meets a conflict with the
+ * old one on every Secret. The component's own field manager is stable for
+ * as long as project, stack and component keep their names, so an `up` on
+ * an empty backend applies as the same manager and takes its Secrets back.
+ * On a stack deployed before, the change is one in-place update of each
+ * Secret: the provider relinquishes the random manager's fields to ours.
+ */
+const FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager";
 
 /**
  * Registry pull credentials in many namespaces: one `kubernetes.io/dockerconfigjson`
@@ -59,6 +76,12 @@ export class RegistryCredentials extends pulumi.ComponentResource {
     public readonly fieldManager: string;
     /** The `.dockerconfigjson` every Secret holds, as a Pulumi secret. */
     public readonly dockerConfigJson: pulumi.Output<string>;
+    /**
+     * What did not land in this update, by namespace (or
+     * `namespace/serviceAccount`), with why; empty when everything did. Each
+     * is also reported as an error on the component, which fails the update.
+     */
+    public readonly failures: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: RegistryCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems = validateArgs(name, args);
@@ -73,26 +96,42 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         this.dockerConfigJson = pulumi.secret(verifiedConfig(name, dockerConfigJson(name, args, this), args.verifyLogins, this));
         warnIfRotationWouldReplace(this);
         warnIfDeprecated(args, this);
-        const secretData = { ".dockerconfigjson": this.dockerConfigJson.apply(base64) };
         const targets = rolloutTargets(args);
+        const namespaces = targets.map(({ namespace }) => namespace);
+
+        // The cluster is asked once, before anything is written, which namespaces cannot take a
+        // Secret and whether it answers at all; what it says is reported before any Secret
+        // registers, since a preview stops at the first Secret whose dry-run is refused.
+        const cluster = clusterOf(this.getProvider("kubernetes:core/v1:Secret"));
+        const check = onMockEngine()
+            ? Promise.resolve(NOT_CHECKED)
+            : settledValue(cluster.connection).then((connection) => (connection.known ? checkCluster(connection.value, namespaces) : NOT_CHECKED));
+        const checkReported = Promise.all([check, cluster.label]).then(([checked, label]) => reportCheck(this, label, checked, namespaces));
+        const secretData = { ".dockerconfigjson": pulumi.all([this.dockerConfigJson, checkReported]).apply(([config]) => base64(config)) };
 
         // The Secrets are declared right here, not in a helper: the SDK
         // records the whole call stack of every resource it registers, so
         // each frame between the caller and a child costs memory per child
         // (BENCHMARKS.md, "Where the time goes").
+        const secretAnnotations = { ...SECRET_ANNOTATIONS, [FIELD_MANAGER_ANNOTATION]: this.fieldManager };
         this.secrets = {};
         for (const { namespace } of targets) {
             this.secrets[namespace] = new k8s.core.v1.Secret(
                 childName(name, namespace),
-                { metadata: { name: this.secretName, namespace, annotations: SECRET_ANNOTATIONS }, type: "kubernetes.io/dockerconfigjson", data: secretData },
+                { metadata: { name: this.secretName, namespace, annotations: secretAnnotations }, type: "kubernetes.io/dockerconfigjson", data: secretData },
                 { parent: this },
             );
         }
 
-        // Attached once every Secret exists, so that nothing ever names a Secret that is not there yet.
-        const afterSecrets = { parent: this, dependsOn: Object.values(this.secrets) };
+        const landed = landedSecrets(this.secrets);
+
+        // Attached once every Secret has settled, and only where it landed:
+        // nothing ever names a Secret that is not there, and one namespace
+        // that fails holds back no other (see ServiceAccountEntries' `held`).
+        let entryFailures: Promise<Record<string, string>> = Promise.resolve({});
         if (args.attach === "admissionPolicy") {
-            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, Object.keys(this.secrets), afterSecrets);
+            const afterSecrets = { parent: this, dependsOn: Object.values(this.secrets) };
+            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, namespaces, afterSecrets);
             this.serviceAccounts = [];
         } else {
             const entries = Object.fromEntries(
@@ -100,18 +139,32 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             );
             this.serviceAccounts = Object.keys(entries);
             if (this.serviceAccounts.length > 0) {
+                const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
+                    namespaces.filter((namespace) => checked.unreachable !== undefined || namespace in checked.badNamespaces || !inPlace.has(namespace)),
+                );
+                const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) => [...inPlace].map((namespace) => this.secrets[namespace]));
                 this.serviceAccountEntries = new ServiceAccountEntries(
                     `${name}/service-accounts`,
                     {
                         entries,
-                        connection: clusterConnection(this.getProvider("kubernetes:core/v1:Secret")),
+                        held,
+                        connection: cluster.connection,
                         fieldManager: this.fieldManager,
                         waitSeconds: args.serviceAccountWaitSeconds ?? DEFAULT_WAIT_SECONDS,
                     },
-                    afterSecrets,
+                    { parent: this, dependsOn: landedResources },
+                );
+                entryFailures = settledValue(this.serviceAccountEntries.failures).then((failures) =>
+                    failures.known ? (failures.value ?? {}) : pulumi.runtime.isDryRun() ? {} : { "*": "the service-account entries resource failed (its own error says why)" },
                 );
             }
         }
+
+        this.failures = pulumi.output(
+            Promise.all([check, landed, entryFailures, cluster.label, checkReported]).then(([checked, inPlace, entryProblems, label]) =>
+                reportFailures(this, { label, check: checked, namespaces, landed: inPlace, entryFailures: entryProblems }),
+            ),
+        );
 
         this.registerOutputs({
             secretName: this.secretName,
@@ -119,8 +172,32 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             dockerConfigJson: this.dockerConfigJson,
             namespaces: Object.keys(this.secrets),
             serviceAccounts: this.serviceAccounts,
+            failures: this.failures,
         });
     }
+}
+
+/**
+ * The namespaces whose Secret is in place after this run. During an update
+ * with `--continue-on-error` (without it the engine stops the whole run at
+ * the first failure), the engine answers the registration of a Secret whose
+ * create or update failed with a failed result, and the SDK then resolves
+ * every output the answer lacks as unknown, where after success it would be
+ * a known `undefined`. `stringData` is such an output: the API server never
+ * returns it. (The id is no sign: a failed update keeps the old one, and
+ * pulumi-kubernetes reports a refused write as a partial failure, with
+ * outputs.) A preview writes nothing, so it counts every Secret as landing.
+ *
+ * The entries resource must not depend on a failed Secret: the engine skips
+ * every dependent of a failed step, which is how one bad namespace used to
+ * hold back every other namespace's entries.
+ */
+function landedSecrets(secrets: Record<string, k8s.core.v1.Secret>): Promise<Set<string>> {
+    if (pulumi.runtime.isDryRun()) {
+        return Promise.resolve(new Set(Object.keys(secrets)));
+    }
+    const inPlace = async (secret: k8s.core.v1.Secret) => (await settledValue(secret.id)).known && (await settledValue(secret.stringData)).known;
+    return Promise.all(Object.entries(secrets).map(async ([namespace, secret]) => ((await inPlace(secret)) ? [namespace] : []))).then((lists) => new Set(lists.flat()));
 }
 
 /** The policy that adds the Secret to new Pods in `namespaces`, and its binding (admissionPolicy.ts). */
@@ -157,20 +234,27 @@ function rolloutTargets(args: RegistryCredentialsArgs): RolloutTarget[] {
 }
 
 /**
- * The connection the service-account writer uses: the one of the Kubernetes
- * provider the Secrets go through, so the user gives credentials once. A
- * provider resource's inputs come back as its outputs, so an explicit
- * provider's `kubeconfig`, `context` and `cluster` can be read off it (its
- * type does not declare them); the default provider's come from the
- * `kubernetes:` config and KUBECONFIG, as the provider reads them.
+ * The cluster the Secrets go to, as the service-account writer and the
+ * cluster check reach it: the connection of the Kubernetes provider the
+ * Secrets go through, so the user gives credentials once. A provider
+ * resource's inputs come back as its outputs, so an explicit provider's
+ * `kubeconfig`, `context` and `cluster` can be read off it (its type does
+ * not declare them); the default provider's come from the `kubernetes:`
+ * config and KUBECONFIG, as the provider reads them.
  *
- * Exported for the benchmark's hand-written loop.
+ * During a preview a setting the provider was not given reads as unknown,
+ * and counts as unset, as the provider reads it. (A setting computed from a
+ * cluster not created yet reads as unknown too: the preview then checks the
+ * cluster the default kubeconfig names, and its messages name that context.
+ * An update knows every setting.)
  *
- * A kubeconfig that cannot be used is not an error here: `render` and a
- * preview need no cluster. The writer fails with the reason when it is
- * asked to write.
+ * A kubeconfig that cannot be used is not an error here: `render` needs no
+ * cluster. The check and the writer report the reason.
  */
-export function clusterConnection(kubernetesProvider: pulumi.ProviderResource | undefined): pulumi.Output<KubeConnection | UnusableConnection> {
+export function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefined): {
+    connection: pulumi.Output<KubeConnection | UnusableConnection>;
+    label: Promise<string>;
+} {
     const provider = kubernetesProvider as
         | (pulumi.ProviderResource & { kubeconfig?: pulumi.Output<string>; context?: pulumi.Output<string>; cluster?: pulumi.Output<string> })
         | undefined;
@@ -179,15 +263,24 @@ export function clusterConnection(kubernetesProvider: pulumi.ProviderResource | 
         provider === undefined
             ? { kubeconfig: config.getSecret("kubeconfig") ?? process.env.KUBECONFIG, context: config.get("context"), cluster: config.get("cluster") }
             : { kubeconfig: provider.kubeconfig, context: provider.context, cluster: provider.cluster };
-    return pulumi.secret(
-        pulumi.all([settings.kubeconfig, settings.context, settings.cluster]).apply(([kubeconfig, context, cluster]) => {
-            try {
-                return connectionFor({ kubeconfig: kubeconfig || undefined, context: context || undefined, cluster: cluster || undefined });
-            } catch (error) {
-                return { unusable: (error as Error).message };
-            }
+    const read = (value: pulumi.Input<string> | undefined) => settledValue(pulumi.output(value));
+    const resolved = Promise.all([read(settings.kubeconfig), read(settings.context), read(settings.cluster)]).then((values) => {
+        const [kubeconfig, context, cluster] = values.map((value) => (value.known && value.value) || undefined);
+        const given = { kubeconfig, context, cluster };
+        try {
+            return { given, connection: connectionFor(given) as KubeConnection | UnusableConnection };
+        } catch (error) {
+            return { given, connection: { unusable: (error as Error).message } };
+        }
+    });
+    return {
+        connection: pulumi.secret(pulumi.output(resolved.then((found) => found.connection))),
+        label: resolved.then((found) => {
+            const server = "server" in found.connection ? found.connection.server : undefined;
+            const context = found.given.context;
+            return [context === undefined ? "the current context" : `context "${context}"`, server === undefined ? [] : [`(${server})`]].flat().join(" ");
         }),
-    );
+    };
 }
 
 /** Settings that 0.2.0 no longer needs, said once per component. */

@@ -14,11 +14,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { KubeConnection, UnusableConnection } from "./kubeconfig";
-import { EntryTarget, addEntry, hasEntry, removeEntry } from "./serviceAccountEntry";
+import { EntryTarget, addEntry, entryKey, hasEntry, parseKey, removeEntry } from "./serviceAccountEntry";
 
 export interface ServiceAccountEntriesArgs {
     /** `namespace/serviceAccount` → the Secret whose entry it gets. */
     readonly entries: pulumi.Input<Record<string, string>>;
+    /**
+     * Namespaces whose entries are left exactly as they are: their Secret did
+     * not land in this update, or the namespace cannot take one. Their
+     * entries are neither added nor removed, so no service account ever
+     * names a Secret that is not there, and nothing that works is taken away.
+     */
+    readonly held: pulumi.Input<string[]>;
     readonly connection: pulumi.Input<KubeConnection | UnusableConnection>;
     readonly fieldManager: pulumi.Input<string>;
     readonly waitSeconds: pulumi.Input<number>;
@@ -28,28 +35,50 @@ export interface ServiceAccountEntriesArgs {
 interface State {
     /** The wanted entries that are in place (after a refresh: those still there). */
     readonly entries: Record<string, string>;
+    readonly held: string[];
     readonly connection: KubeConnection | UnusableConnection;
     readonly fieldManager: string;
     readonly waitSeconds: number;
     /** `namespace/serviceAccount/secretName` of each entry we added, and so may remove. */
     readonly owned: string[];
+    /** `namespace/serviceAccount` → why its entry could not be added or removed in the last update; the next one tries again. */
+    readonly failures: Record<string, string>;
 }
 
 /** At most this many requests in flight: enough to hide latency, few enough to spare the API server. */
 const CONCURRENCY = 32;
 
 export class ServiceAccountEntries extends pulumi.dynamic.Resource {
+    // `declare`: the SDK sets these outputs in the base constructor, and a class field would reset them to undefined.
     /** The entries in place, by `namespace/serviceAccount`. */
-    public readonly entries!: pulumi.Output<Record<string, string>>;
+    declare public readonly entries: pulumi.Output<Record<string, string>>;
     /** The entries this resource added, and will remove on delete. */
-    public readonly owned!: pulumi.Output<string[]>;
+    declare public readonly owned: pulumi.Output<string[]>;
+    /** The service accounts whose entry could not be written in this update, with why, by `namespace/serviceAccount`. */
+    declare public readonly failures: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ServiceAccountEntriesArgs, opts: pulumi.CustomResourceOptions) {
-        super(entriesProvider, name, { ...args, owned: undefined }, { ...opts, additionalSecretOutputs: ["connection"] }, "registry-credentials", "ServiceAccountEntries");
+        super(
+            entriesProvider,
+            name,
+            { ...args, owned: undefined, failures: undefined },
+            { ...opts, additionalSecretOutputs: ["connection"] },
+            "registry-credentials",
+            "ServiceAccountEntries",
+        );
     }
 }
 
 const entriesProvider: pulumi.dynamic.ResourceProvider = {
+    /** A held namespace keeps the entries it had, so that its hold shows as no change at all. */
+    async check(olds: Partial<State>, news: State) {
+        const held = new Set(news.held ?? []);
+        const keep = (entries: Record<string, string> | undefined, wantHeld: boolean) =>
+            Object.entries(entries ?? {}).filter(([key]) => held.has(parseKey(key).namespace) === wantHeld);
+        const entries = Object.fromEntries([...keep(news.entries, false), ...keep(olds.entries, true)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        return { inputs: { ...news, entries } };
+    },
+
     async diff(_id: string, olds: State, news: State) {
         // During a preview, a provider setting left unset reads as unknown,
         // and so does the connection built from it (it arrives as Pulumi's
@@ -57,6 +86,7 @@ const entriesProvider: pulumi.dynamic.ResourceProvider = {
         const connectionKnown = typeof news.connection === "object";
         const changed =
             !sameEntries(olds.entries, news.entries) ||
+            Object.keys(olds.failures ?? {}).length > 0 ||
             olds.fieldManager !== news.fieldManager ||
             olds.waitSeconds !== news.waitSeconds ||
             (connectionKnown && JSON.stringify(olds.connection) !== JSON.stringify(news.connection));
@@ -64,7 +94,7 @@ const entriesProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async create(inputs: State) {
-        const outs = await converge({ ...inputs, entries: {}, owned: [] }, inputs);
+        const outs = await converge({ ...inputs, entries: {}, owned: [], failures: {} }, inputs);
         return { id: "entries", outs };
     },
 
@@ -103,70 +133,78 @@ const entriesProvider: pulumi.dynamic.ResourceProvider = {
         });
         const entries = Object.fromEntries(Object.entries(olds.entries ?? {}).filter(([key, secretName]) => present.has(`${key}/${secretName}`)));
         const props = { ...olds, entries, owned: owned.filter((entry) => present.has(entry)) };
-        return { id, props, inputs: { entries, connection: olds.connection, fieldManager: olds.fieldManager, waitSeconds: olds.waitSeconds } };
+        const inputs = { entries, held: olds.held ?? [], connection: olds.connection, fieldManager: olds.fieldManager, waitSeconds: olds.waitSeconds };
+        return { id, props, inputs };
     },
 };
 
 /**
- * Brings the cluster from `olds` to `news`: first adds every wanted entry
- * not in place yet (so a renamed Secret's new entry is in place before the
- * old one goes, and no Pod is ever without credentials), then removes the
- * entries we own that are no longer wanted. If any service account fails,
- * the entries this call added are taken out again and nothing is removed, so
- * the cluster stays as the state says and the error can be fixed and the
- * `up` run again.
+ * Brings the cluster from `olds` to `news`, one service account at a time
+ * and each on its own: first adds every wanted entry not in place yet (so a
+ * renamed Secret's new entry is in place before the old one goes, and no Pod
+ * is ever without credentials), then removes the entries we own that are no
+ * longer wanted. Held namespaces are not touched.
+ *
+ * A service account that fails (missing, forbidden, raced too often) holds
+ * back no other: its failure is recorded in `failures` and its entry left
+ * out of `entries`, so the state says what is in place, the component
+ * reports it, and the next `up` tries it again. Only an update that fails as
+ * a whole would leave the state behind the cluster, so nothing here throws.
  */
 async function converge(olds: State, news: State): Promise<State> {
-    const connection = usable(news.connection);
+    const held = new Set(news.held ?? []);
     const owned = new Set(olds.owned ?? []);
-    const addedNow: EntryTarget[] = [];
-    const failures: string[] = [];
+    const failures: Record<string, string> = {};
     const settings = { fieldManager: news.fieldManager, waitSeconds: news.waitSeconds };
 
     // Only what is not in place already: an entry the state holds was there at the last
     // up or refresh (a refresh drops one someone removed, which brings it back here).
-    const missing = Object.entries(news.entries).filter(([key, secretName]) => olds.entries?.[key] !== secretName);
+    const missing = Object.entries(news.entries).filter(([key, secretName]) => olds.entries?.[key] !== secretName && !held.has(parseKey(key).namespace));
+    const unwanted = [...owned].filter((id) => {
+        const { namespace, serviceAccount, secretName } = parseId(id);
+        return !held.has(namespace) && news.entries[entryKey(namespace, serviceAccount)] !== secretName;
+    });
+    if (missing.length + unwanted.length > 0 && "unusable" in news.connection) {
+        const reason = `cannot reach the service accounts: ${news.connection.unusable}`;
+        for (const key of [...missing.map(([key]) => key), ...unwanted.map((id) => keyOf(id))]) {
+            failures[key] = reason;
+        }
+        return settled(news, owned, failures);
+    }
+    const connection = news.connection as KubeConnection;
+
     await forEachLimited(missing, async ([key, secretName]) => {
-        const [namespace, serviceAccount] = key.split("/");
-        const target = { namespace, serviceAccount, secretName };
+        const target = { ...parseKey(key), secretName };
         try {
             const result = await addEntry(connection, target, settings);
-            if (result === "added") {
-                addedNow.push(target);
-            }
             if (result !== "theirs") {
                 owned.add(entryId(target));
             }
         } catch (error) {
-            failures.push(messageOf(error));
+            failures[key] = messageOf(error);
         }
     });
-    if (failures.length > 0) {
-        const undone: string[] = [];
-        await forEachLimited(addedNow, async (target) => {
-            await removeEntry(connection, target, news.fieldManager).catch(() => undone.push(`${target.namespace}/${target.serviceAccount}`));
-        });
-        const note = undone.length === 0 ? "Nothing was changed." : `Our entry could not be taken out again from: ${undone.join(", ")}.`;
-        throw new Error(`${summarize("Adding our imagePullSecrets entry", failures)}\n${note}`);
-    }
 
-    const unwanted = [...owned].filter((id) => {
-        const { namespace, serviceAccount, secretName } = parseId(id);
-        return news.entries[`${namespace}/${serviceAccount}`] !== secretName;
-    });
     await forEachLimited(unwanted, async (id) => {
+        // The new entry of a renamed Secret failed: keep the old one, so the account still names a Secret.
+        if (failures[keyOf(id)] !== undefined) {
+            return;
+        }
         try {
             await removeEntry(connection, parseId(id), news.fieldManager);
             owned.delete(id);
         } catch (error) {
-            failures.push(messageOf(error));
+            // The state keeps it as ours, so the next `up` tries again.
+            failures[keyOf(id)] = messageOf(error);
         }
     });
-    if (failures.length > 0) {
-        // The state keeps these as ours, so the next `up` tries again.
-        throw new Error(summarize("Removing our imagePullSecrets entry", failures));
-    }
-    return { ...news, entries: { ...news.entries }, owned: [...owned].sort() };
+    return settled(news, owned, failures);
+}
+
+/** The state after an update: the wanted entries less those that failed. */
+function settled(news: State, owned: Set<string>, failures: Record<string, string>): State {
+    const entries = Object.fromEntries(Object.entries(news.entries).filter(([key]) => failures[key] === undefined));
+    return { ...news, entries, owned: [...owned].sort(), failures };
 }
 
 function usable(connection: KubeConnection | UnusableConnection): KubeConnection {
@@ -182,12 +220,18 @@ function sameEntries(a: Record<string, string> = {}, b: Record<string, string> =
 }
 
 function entryId(target: EntryTarget): string {
-    return `${target.namespace}/${target.serviceAccount}/${target.secretName}`;
+    return `${entryKey(target.namespace, target.serviceAccount)}/${target.secretName}`;
 }
 
 function parseId(id: string): EntryTarget {
     const [namespace, serviceAccount, secretName] = id.split("/");
     return { namespace, serviceAccount, secretName };
+}
+
+/** `namespace/serviceAccount` of an owned entry's id. */
+function keyOf(id: string): string {
+    const { namespace, serviceAccount } = parseId(id);
+    return entryKey(namespace, serviceAccount);
 }
 
 function messageOf(error: unknown): string {

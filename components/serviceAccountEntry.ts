@@ -21,6 +21,7 @@
  * plain Errors (a serialized Error subclass loses its message). Every
  * message names the service account and holds no credential.
  */
+import { closest } from "./closest";
 import { KubeConnection } from "./kubeconfig";
 import { kubeRequest } from "./kubeClient";
 
@@ -29,6 +30,21 @@ export interface EntryTarget {
     readonly namespace: string;
     readonly serviceAccount: string;
     readonly secretName: string;
+}
+
+/**
+ * A service account's key in the entries resource's input and in
+ * the component's `serviceAccounts`, built and parsed here alone. `/` cannot occur in a Kubernetes name, which keeps
+ * `a-b` + `c` apart from `a` + `b-c`.
+ */
+export function entryKey(namespace: string, serviceAccount: string): string {
+    return `${namespace}/${serviceAccount}`;
+}
+
+/** The namespace and service account of an {@link entryKey}. */
+export function parseKey(key: string): { namespace: string; serviceAccount: string } {
+    const [namespace, serviceAccount] = key.split("/");
+    return { namespace, serviceAccount };
 }
 
 export interface WriteSettings {
@@ -146,12 +162,25 @@ async function readServiceAccount(connection: KubeConnection, target: EntryTarge
             return response.body;
         }
         if (Date.now() >= deadline) {
+            const suggestion = await existingNear(connection, target);
             throw new Error(
-                `service account ${target.namespace}/${target.serviceAccount} does not exist (waited ${waitSeconds} s). ` +
+                `service account ${target.namespace}/${target.serviceAccount} does not exist (waited ${waitSeconds} s)` +
+                    `${suggestion === undefined ? ". " : `; did you mean "${suggestion}"? `}` +
                     "This component never creates service accounts: check the name in serviceAccounts, or create the account first.",
             );
         }
         await sleep(1000);
+    }
+}
+
+/** The namespace's service account nearest to a misspelt name, when the deployer may list them (not needed otherwise: README, "RBAC"). */
+async function existingNear(connection: KubeConnection, target: EntryTarget): Promise<string | undefined> {
+    try {
+        const response = await kubeRequest(connection, "GET", `api/v1/namespaces/${encodeURIComponent(target.namespace)}/serviceaccounts`);
+        const names = response.status === 200 ? ((response.body?.items ?? []) as { metadata?: { name?: string } }[]).map((item) => item.metadata?.name ?? "") : [];
+        return closest(target.serviceAccount, names);
+    } catch {
+        return undefined;
     }
 }
 

@@ -9,7 +9,8 @@
  * The program is loaded the way this script is, transpile-only.
  */
 import { spawnSync } from "child_process";
-import { runPulumi } from "./pulumiRun";
+import * as readline from "readline";
+import { runPulumi, upSteps } from "./pulumiRun";
 import { PROJECT_DIR, stackFile } from "./stackFiles";
 
 const COMMANDS = ["preview", "up", "destroy"];
@@ -39,17 +40,77 @@ async function main(argv: readonly string[]): Promise<number> {
         return select.status ?? 1;
     }
 
-    return runPulumi({
-        command,
-        stack,
-        flags,
-        cwd: PROJECT_DIR,
-        env: process.env,
-        program: async () => {
-            const { configFromRuntime, declareStack, stackOutputs } = await import("./program");
-            return stackOutputs(declareStack(configFromRuntime()));
-        },
+    const run = (command: string, flags: readonly string[]) =>
+        runPulumi({
+            command,
+            stack,
+            flags,
+            cwd: PROJECT_DIR,
+            env: process.env,
+            program: async () => {
+                const { configFromRuntime, declareStack, stackOutputs } = await import("./program");
+                return stackOutputs(declareStack(configFromRuntime()));
+            },
+        });
+    if (command !== "up") {
+        return run(command, flags);
+    }
+    const steps = upSteps(flags, process.env);
+    if (steps.preview !== undefined) {
+        const previewed = await run("preview", steps.preview);
+        if (!(await confirmed(previewed, steps.confirm))) {
+            return previewed === 0 ? 1 : previewed;
+        }
+    }
+    const status = await run("up", steps.up);
+    if (status !== 0) {
+        await printNotRolledOut(stack);
+    }
+    return status;
+}
+
+/**
+ * Asks, as `pulumi up` does after its preview, unless `--yes` was given.
+ * Whatever failed in the preview fails again in the update, and holds back nothing else.
+ */
+async function confirmed(previewStatus: number, ask: boolean): Promise<boolean> {
+    const note = previewStatus === 0 ? "" : "The preview failed for the resources named above; the update writes everything else and fails for those.\n";
+    if (!ask) {
+        if (note !== "") process.stderr.write(note);
+        return true;
+    }
+    if (!process.stdin.isTTY) {
+        process.stderr.write("error: --yes must be passed in to proceed when running in non-interactive mode\n");
+        return false;
+    }
+    const answer = await new Promise<string>((resolve) => {
+        const prompt = readline.createInterface({ input: process.stdin, output: process.stdout });
+        prompt.question(`${note}Do you want to perform this update? [yes/no] `, (text) => {
+            prompt.close();
+            resolve(text.trim().toLowerCase());
+        });
     });
+    return answer === "yes" || answer === "y";
+}
+
+/**
+ * The closing summary of an update that failed: what did not land, per
+ * cluster, from the stack's `rollout` output (the components' `failures`).
+ * The engine's own errors are above it, under "Diagnostics".
+ */
+async function printNotRolledOut(stack: string): Promise<void> {
+    const output = spawnSync("pulumi", ["stack", "output", "rollout", "--json", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8" });
+    let rollout: Record<string, { failures?: Record<string, string> }>;
+    try {
+        rollout = JSON.parse(output.stdout);
+    } catch {
+        return;
+    }
+    const { notRolledOutSummary } = await import("./program");
+    const summary = notRolledOutSummary(rollout);
+    if (summary !== "") {
+        process.stderr.write(`\n${summary}\n`);
+    }
 }
 
 main(process.argv.slice(2)).then((code) => (process.exitCode = code));

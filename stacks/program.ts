@@ -58,16 +58,45 @@ function securePathsOf(project: string, stack: string): ConfigSource["stackFile"
     }
 }
 
-/** The stack's outputs: per cluster, the Secret's name, its namespaces and the service accounts that name it. */
+/**
+ * The stack's outputs: per cluster, the Secret's name, its namespaces, the
+ * service accounts that name it, and what did not land in the last update.
+ */
 export function stackOutputs(clusters: readonly DeclaredCluster[]): { rollout: Record<string, unknown> } {
     return {
         rollout: Object.fromEntries(
             clusters.map(({ cluster, credentials }) => [
                 cluster.key,
-                { secretName: credentials.secretName, namespaces: Object.keys(credentials.secrets), serviceAccounts: credentials.serviceAccounts },
+                {
+                    secretName: credentials.secretName,
+                    namespaces: Object.keys(credentials.secrets),
+                    serviceAccounts: credentials.serviceAccounts,
+                    failures: credentials.failures,
+                },
             ]),
         ),
     };
+}
+
+/**
+ * What `npm run up` prints last when the update failed: each cluster with
+ * what did not land there, one line per namespace (or service account),
+ * from the stack's `rollout` output. Empty when nothing failed.
+ */
+export function notRolledOutSummary(rollout: Record<string, { failures?: Record<string, string> }>): string {
+    const clusters = Object.entries(rollout).filter(([, { failures }]) => Object.keys(failures ?? {}).length > 0);
+    if (clusters.length === 0) {
+        return "";
+    }
+    const lines = clusters.flatMap(([key, { failures = {} }]) => [
+        `  ${key}:`,
+        ...Object.entries(failures)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([target, reason]) => `    ${target === "*" ? "every namespace" : target}: ${reason}`),
+    ]);
+    const healthy = Object.keys(rollout).length - clusters.length;
+    const rest = healthy > 0 ? ` Every other cluster (${healthy}) is rolled out.` : "";
+    return [`Not rolled out, by cluster (fix these and run npm run up again; the rest is left as it is):${rest}`, ...lines].join("\n");
 }
 
 /** Declares the stack's resources; throws a StackConfigError, before declaring anything, if its config is wrong. */

@@ -9,10 +9,11 @@
  * flags, its prompts and its output. So no `pulumi-language-nodejs` plugin is
  * needed.
  *
- * Two of the CLI's defaults are changed for rollouts to many namespaces
+ * Three of the CLI's defaults are changed for rollouts to many namespaces
  * (README, "Many namespaces"), each unless the caller sets it:
- * `PULUMI_SKIP_CHECKPOINTS=true`, and `--parallel 64` for destroy. And the
- * SDK's promise-tracking stack traces skip source maps (`unmappedPromiseTraces`).
+ * `PULUMI_SKIP_CHECKPOINTS=true`, `--continue-on-error` for up and destroy,
+ * and `--parallel 64` for destroy. And the SDK's promise-tracking stack
+ * traces skip source maps (`unmappedPromiseTraces`).
  */
 import { StdioOptions, spawn } from "child_process";
 
@@ -28,11 +29,35 @@ const DESTROY_PARALLEL = "64";
 /** Flags and environment for the CLI: ours, where the caller's flags and environment leave them unset. */
 export function fastDefaults(command: string, flags: readonly string[], env: NodeJS.ProcessEnv): { flags: string[]; env: NodeJS.ProcessEnv } {
     const setsParallel = flags.some((flag) => /^(--parallel|-p)(=|$)|^-p\d+$/.test(flag));
+    // A namespace or cluster that fails holds back no other (README, "When a rollout cannot land"):
+    // without it the engine starts nothing new after the first failure.
+    const continues = (command === "up" || command === "destroy") && !flags.includes("--continue-on-error") && env.PULUMI_CONTINUE_ON_ERROR === undefined;
     return {
-        flags: command === "destroy" && !setsParallel ? ["--parallel", DESTROY_PARALLEL, ...flags] : [...flags],
+        flags: [...(command === "destroy" && !setsParallel ? ["--parallel", DESTROY_PARALLEL] : []), ...(continues ? ["--continue-on-error"] : []), ...flags],
         // The state is written once, at the end, instead of after every step (README, "Many namespaces", for what a crash then leaves).
         env: { PULUMI_SKIP_CHECKPOINTS: "true", ...env },
     };
+}
+
+/** Flags of `pulumi up` that `pulumi preview` does not take. */
+const UP_ONLY_FLAGS = ["--yes", "-y", "--skip-preview", "-f", "--continue-on-error"];
+
+/**
+ * How `npm run up` runs: a preview, then the update without its own preview.
+ * `pulumi up` would stop at its preview when one Secret's dry-run is refused
+ * (a namespace being deleted, one the deployer may not write, an admission
+ * webhook), and `pulumi preview` has no `--continue-on-error`: one bad
+ * namespace would hold back every other. So the preview runs on its own, its
+ * failures are shown, and the update, confirmed as `pulumi up` confirms it,
+ * then rolls out everything else. With `--skip-preview`, only the update.
+ */
+export function upSteps(flags: readonly string[], env: NodeJS.ProcessEnv): { preview?: string[]; confirm: boolean; up: string[] } {
+    const yes = flags.includes("--yes") || flags.includes("-y") || env.PULUMI_SKIP_CONFIRMATIONS === "true";
+    if (flags.includes("--skip-preview") || flags.includes("-f")) {
+        return { confirm: false, up: [...flags] };
+    }
+    const preview = flags.filter((flag) => !UP_ONLY_FLAGS.includes(flag));
+    return { preview, confirm: !yes, up: ["--yes", "--skip-preview", ...preview] };
 }
 
 export interface PulumiRun {

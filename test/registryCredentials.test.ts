@@ -71,8 +71,9 @@ describe("RegistryCredentials", () => {
         it("declares one dockerconfigjson Secret per namespace with kubectl's bytes", async () => {
             const { secrets, self } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
 
-            // Deleted with background propagation, as kubectl deletes, not the provider's foreground default.
-            const annotations = { "pulumi.com/deletionPropagationPolicy": "background" };
+            // Deleted with background propagation, as kubectl deletes, not the provider's foreground default;
+            // applied as the component's own field manager, not one the provider makes up per resource.
+            const annotations = { "pulumi.com/deletionPropagationPolicy": "background", "pulumi.com/patchFieldManager": `regcred/${PROJECT}/${STACK}/regcred` };
             assert.deepEqual(secrets.map((s) => s.inputs.metadata), [
                 { name: "regcred", namespace: "team-a", annotations },
                 { name: "regcred", namespace: "team-b", annotations },

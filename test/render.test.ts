@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { Registration, isSecretWrapped, loadStackProgram, registered, unwrapSecret } from "./mocks";
+import { PROJECT, Registration, STACK, isSecretWrapped, loadStackProgram, registered, unwrapSecret } from "./mocks";
 import { PROJECT_DIR, knownStacks, projectName, readStackFile } from "../stacks/stackFiles";
 import { ConfigSource } from "../stacks/stackConfig";
 import { closedPort } from "./fakeRegistry";
@@ -153,7 +153,9 @@ describe("npm run render", () => {
             );
             const custom = declared.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
             assert.equal(rendered.length, custom.length);
-            const expected = custom.map((r) => JSON.parse(JSON.stringify(r.inputs, (_key, value) => (isSecretWrapped(value) ? unwrapSecret(value) : value))));
+            // The field manager names project and stack: this process runs as the mocks' stack, render as dev.
+            const asDev = (value: unknown) => (typeof value === "string" ? value.replace(`regcred/${PROJECT}/${STACK}/`, `regcred/${project}/dev/`) : value);
+            const expected = custom.map((r) => JSON.parse(JSON.stringify(r.inputs, (_key, value) => (isSecretWrapped(value) ? unwrapSecret(value) : asDev(value)))));
             // The engine answers registrations in no set order; render prints them cluster by cluster, namespace by namespace.
             const byIdentity = (a: any, b: any) => identity(a).localeCompare(identity(b));
             assert.deepEqual([...rendered].sort(byIdentity), expected.sort(byIdentity));

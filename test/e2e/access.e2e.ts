@@ -12,22 +12,7 @@ import { freePorts } from "../../testcluster/controlPlane";
 import { Cluster, createNamespace, getObject, kubectl, secretConfig, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { credentials, withStack } from "./pulumiStack";
-
-const README = path.join(__dirname, "..", "..", "README.md");
-
-/** The README's RBAC manifests (the yaml block under "## RBAC"), with the deployer's namespace and user filled in. */
-function readmeRbac(namespace: string, user: string): string {
-    const readme = fs.readFileSync(README, "utf8");
-    const section = readme.slice(readme.indexOf("\n## RBAC"));
-    const block = /```yaml\n([\s\S]*?)```/.exec(section);
-    assert.ok(block, "the README's RBAC section has a yaml block");
-    return block[1].replace(/<namespace>/g, namespace).replace(/<deployer>/g, user);
-}
-
-function apply(cluster: Cluster, manifest: string): void {
-    const result = kubectl(cluster, ["apply", "-f", "-"], { input: manifest });
-    assert.equal(result.status, 0, `kubectl apply: ${result.stderr}`);
-}
+import { apply, readmeRbac } from "./rbac";
 
 describe("access and failures, on a real API server", function () {
     it("the README's least-privilege role lets the deployer roll out, rotate and destroy", async function () {

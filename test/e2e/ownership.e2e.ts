@@ -182,15 +182,16 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         });
     });
 
-    it("a misspelt service account fails naming it, and no service account is created", async function () {
+    it("a misspelt service account fails naming it and the one meant, no service account is created, and the other account gets its entry", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-typo");
         await withStack(cluster, "own-typo", async (stack) => {
             const error = await stack.upFails(credentials([{ name: "own-typo", serviceAccounts: ["default", "defualt"] }], { serviceAccountWaitSeconds: 3 }));
-            assert.match(error, /service account own-typo\/defualt does not exist \(waited 3 s\)/);
+            assert.match(error, /service account own-typo\/defualt does not exist \(waited 3 s\); did you mean "default"\?/);
             assert.match(error, /never creates service accounts/);
+            assert.match(error, /the namespace's Secret is in place/);
             assert.equal(serviceAccountExists(cluster, "own-typo", "defualt"), false);
-            assert.deepEqual(serviceAccountEntries(cluster, "own-typo") ?? [], [], "the default account in the same rollout was put back as it was");
+            assert.deepEqual(serviceAccountEntries(cluster, "own-typo"), ["regcred"], "the account that exists is held back by no other");
         });
     });
 

@@ -95,15 +95,18 @@ export class TestStack {
     async up(program: TestProgram, settings: ProviderSettings = {}, onEvent?: (event: EngineEvent) => void): Promise<void> {
         this.program = program;
         this.providerSettings = settings;
-        await this.stack.up({ onOutput: (out) => (this.output += out), onEvent, color: "never" });
+        // As `npm run up` runs it and the README tells users: a namespace or cluster that fails holds back no other.
+        const record = (out: string) => (this.output += out);
+        await this.stack.up({ onOutput: record, onError: record, onEvent, color: "never", continueOnError: true });
     }
 
     /** `pulumi up` that must fail; returns what the user sees. */
     async upFails(program: TestProgram, settings: ProviderSettings = {}): Promise<string> {
+        const start = this.output.length;
         try {
             await this.up(program, settings);
         } catch (error) {
-            return String((error as Error).message);
+            return `${(error as Error).message}\n${this.output.slice(start)}`;
         }
         throw new Error(`pulumi up succeeded where it should have failed:\n${this.output}`);
     }
@@ -111,8 +114,24 @@ export class TestStack {
     async preview(program: TestProgram, settings: ProviderSettings = {}, onEvent?: (event: EngineEvent) => void): Promise<string> {
         this.program = program;
         this.providerSettings = settings;
-        const result = await this.stack.preview({ color: "never", diff: true, onEvent });
-        return result.stdout;
+        // In diff mode the CLI writes diagnostics to stderr: keep both, in order.
+        let printed = "";
+        const record = (out: string) => (printed += out);
+        try {
+            await this.stack.preview({ color: "never", diff: true, onEvent, onOutput: record, onError: record });
+        } catch (error) {
+            throw Object.assign(new Error(`${(error as Error).message}\n${printed}`), { printed });
+        }
+        return printed;
+    }
+
+    /** A preview that may fail (a Secret's dry-run refused): what the CLI printed, and whether it failed. */
+    async previewOutput(program: TestProgram, settings: ProviderSettings = {}): Promise<{ failed: boolean; output: string }> {
+        try {
+            return { failed: false, output: await this.preview(program, settings) };
+        } catch (error) {
+            return { failed: true, output: (error as Error).message };
+        }
     }
 
     async refresh(): Promise<void> {
@@ -120,7 +139,7 @@ export class TestStack {
     }
 
     async destroy(): Promise<void> {
-        await this.stack.destroy({ onOutput: (out) => (this.output += out), color: "never" });
+        await this.stack.destroy({ onOutput: (out) => (this.output += out), color: "never", continueOnError: true });
     }
 
     /** Destroys what is left and removes the stack; for `finally` blocks. */

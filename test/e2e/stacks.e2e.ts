@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
+import { freePorts } from "../../testcluster/controlPlane";
 import { binary } from "../../testcluster/toolchain";
 import { Cluster, createNamespace, kubectlOk, secretConfig, serviceAccountEntries, startCluster, stopCluster } from "./cluster";
 import { sharedCluster } from "./hooks";
@@ -159,6 +160,59 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
         } finally {
             removeStack(stack, env);
             stopCluster(clusters[1]);
+        }
+    });
+
+    it("prod with one cluster down: preview names it, up rolls out the other in full and fails naming it, and the next up converges on both", async function () {
+        const clusters = [sharedCluster(), await startCluster("third")];
+        const [up, down] = clusters;
+        const stack = `e2e-prod-down-${process.pid}`;
+        // The second cluster's kubeconfig, pointed at a loopback port nothing listens on: a cluster that is down.
+        const [port] = await freePorts(1);
+        const kubeconfig = fs.readFileSync(down.kubeconfig, "utf8");
+        const namespaces = ["payments", "search", "checkout", "legacy-billing"];
+        const env = userEnv(clusters, home, "e2e-prod-down");
+        try {
+            for (const cluster of clusters) {
+                for (const namespace of namespaces) {
+                    await createNamespace(cluster, namespace);
+                }
+                kubectlOk(cluster, "create", "serviceaccount", "checkout-api", "-n", "checkout");
+            }
+            copyStack("prod", stack, clusters.map((cluster) => cluster.adminContext));
+            assert.equal(run(binary("pulumi"), ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], env).status, 0);
+            assert.equal(run(binary("pulumi"), ["config", "set", "--secret", "--path", "registries[0].password", "--stack", stack], env, "prod-token").status, 0);
+            fs.writeFileSync(down.kubeconfig, kubeconfig.split(down.server).join(`https://127.0.0.1:${port}`));
+
+            const preview = run("npm", ["run", "-s", "preview", "--", stack], env);
+            assert.match(preview.stdout + preview.stderr, new RegExp(`On context "${down.adminContext}" \\(https://127\\.0\\.0\\.1:${port}\\): 4 namespaces of 4 cannot be rolled out[^\\n]*\\n\\s+- all 4 namespaces: the cluster cannot be reached: cannot reach the Kubernetes API at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+
+            const failed = run("npm", ["run", "-s", "up", "--", stack, "--yes"], env);
+            assert.notEqual(failed.status, 0, failed.stdout);
+            for (const namespace of namespaces) {
+                assert.ok(secretConfig(up, namespace, "regcred")?.includes("prod-token"), `${namespace} has no Secret on the cluster that is up`);
+            }
+            assert.deepEqual(serviceAccountEntries(up, "checkout", "checkout-api"), ["regcred"]);
+            assert.deepEqual(serviceAccountEntries(up, "legacy-billing"), ["regcred"]);
+            // The closing summary names the cluster that is down, once, and nothing of the one that is up.
+            const summary = failed.stderr.slice(failed.stderr.lastIndexOf("Not rolled out, by cluster"));
+            assert.match(summary, /Every other cluster \(1\) is rolled out\./);
+            assert.equal(summary.match(new RegExp(`^ {2}${down.adminContext}:$`, "gm"))?.length, 1, summary);
+            assert.ok(!summary.includes(`${up.adminContext}:`), summary);
+            assert.match(summary, /payments: the cluster cannot be reached/);
+
+            // The cluster is back: the next up converges on both, the first one left as it is.
+            fs.writeFileSync(down.kubeconfig, kubeconfig);
+            npmRun(env, "up", "--", stack, "--yes");
+            for (const cluster of clusters) {
+                assert.ok(secretConfig(cluster, "payments", "regcred")?.includes("prod-token"));
+                assert.deepEqual(serviceAccountEntries(cluster, "checkout", "checkout-api"), ["regcred"]);
+            }
+            npmRun(env, "destroy", "--", stack, "--yes");
+        } finally {
+            fs.writeFileSync(down.kubeconfig, kubeconfig);
+            removeStack(stack, env);
+            stopCluster(down);
         }
     });
 });

@@ -1,0 +1,81 @@
+/**
+ * What the component asks a cluster before it writes anything: can it be
+ * reached with these credentials, and which of the listed namespaces cannot
+ * take a Secret (missing, or being deleted). One LIST of namespaces, paged,
+ * so a preview of 1,000 namespaces costs a request or two, not a thousand.
+ *
+ * A deployer with namespace Roles only (README, "RBAC") may not list
+ * namespaces: then the check says so once and the rollout goes on unchecked.
+ * Nothing here throws; every answer is data for the component to report.
+ */
+import { KubeConnection, UnusableConnection } from "./kubeconfig";
+import { kubeRequest } from "./kubeClient";
+
+export interface ClusterCheck {
+    /** Set when the cluster cannot be used at all: nothing can land there. */
+    readonly unreachable?: string;
+    /** Set when the namespaces could not be read, so they were not checked. */
+    readonly unchecked?: string;
+    /** Listed namespaces that cannot take a Secret, with why. */
+    readonly badNamespaces: Readonly<Record<string, string>>;
+}
+
+/** A cluster that was not asked (render, the unit tests' mock engine). */
+export const NOT_CHECKED: ClusterCheck = { badNamespaces: {} };
+
+/** Namespaces per page of the LIST: small pages keep a huge cluster's answer small. */
+const PAGE = 500;
+/** A cluster that does not answer in this long is reported as unreachable; the provider's own requests would wait no better. */
+const TIMEOUT_MS = 15_000;
+
+export async function checkCluster(connection: KubeConnection | UnusableConnection, namespaces: readonly string[]): Promise<ClusterCheck> {
+    if ("unusable" in connection) {
+        return { unreachable: connection.unusable, badNamespaces: {} };
+    }
+    const found = new Map<string, NamespaceObject>();
+    let page = "";
+    do {
+        const query = `limit=${PAGE}${page === "" ? "" : `&continue=${encodeURIComponent(page)}`}`;
+        let response;
+        try {
+            response = await kubeRequest(connection, "GET", `api/v1/namespaces?${query}`, undefined, undefined, TIMEOUT_MS);
+        } catch (error) {
+            return { unreachable: (error as Error).message, badNamespaces: {} };
+        }
+        if (response.status === 401) {
+            return { unreachable: `the API server at ${connection.server} refuses the kubeconfig's credentials (HTTP 401)${reasonOf(response.body)}`, badNamespaces: {} };
+        }
+        if (response.status !== 200) {
+            return { unchecked: `could not list namespaces (HTTP ${response.status})${reasonOf(response.body)}`, badNamespaces: {} };
+        }
+        for (const item of (response.body?.items ?? []) as NamespaceObject[]) {
+            found.set(item.metadata?.name ?? "", item);
+        }
+        page = response.body?.metadata?.continue ?? "";
+    } while (page !== "");
+    return { badNamespaces: namespaceProblems(namespaces, found) };
+}
+
+interface NamespaceObject {
+    readonly metadata?: { readonly name?: string; readonly deletionTimestamp?: string };
+    readonly status?: { readonly phase?: string };
+}
+
+/** Why each listed namespace cannot take a Secret, given the cluster's namespaces by name. */
+export function namespaceProblems(listed: readonly string[], found: ReadonlyMap<string, NamespaceObject>): Record<string, string> {
+    const problems: Record<string, string> = {};
+    for (const name of listed) {
+        const namespace = found.get(name);
+        if (namespace === undefined) {
+            problems[name] = "the namespace does not exist";
+        } else if (namespace.metadata?.deletionTimestamp !== undefined || namespace.status?.phase === "Terminating") {
+            const since = namespace.metadata?.deletionTimestamp;
+            problems[name] = `the namespace is being deleted${since === undefined ? "" : ` (since ${since})`}, and the API server refuses new objects in it`;
+        }
+    }
+    return problems;
+}
+
+function reasonOf(body: { message?: unknown } | undefined): string {
+    return typeof body?.message === "string" ? `: ${body.message}` : "";
+}
