@@ -74,10 +74,12 @@ export async function addEntry(connection: KubeConnection, target: EntryTarget, 
         }
         // The list as read must still be there (or, with no list, nothing else
         // changed), else someone wrote in between and we read again.
-        const patch =
-            entries === undefined
+        const patch = [
+            ...(entries === undefined
                 ? [testVersion(account), { op: "add", path: "/imagePullSecrets", value: [{ name: target.secretName }] }]
-                : [{ op: "test", path: "/imagePullSecrets", value: entries }, { op: "add", path: "/imagePullSecrets/-", value: { name: target.secretName } }];
+                : [{ op: "test", path: "/imagePullSecrets", value: entries }, { op: "add", path: "/imagePullSecrets/-", value: { name: target.secretName } }]),
+            ...recordOwnership(account, settings.fieldManager),
+        ];
         const response = await kubeRequest(connection, "PATCH", accountPath(target, settings.fieldManager), patch, JSON_PATCH);
         if (response.status === 200) {
             return "added";
@@ -182,6 +184,23 @@ async function existingNear(connection: KubeConnection, target: EntryTarget): Pr
     } catch {
         return undefined;
     }
+}
+
+/**
+ * The API server keeps no field managers for an object nothing ever applied
+ * (a namespace's `default` account, made by the controller), so an update
+ * there would leave no record that the list is ours, and after a lost state
+ * our entry would look like someone else's and be left behind. So the first
+ * write to such an account records our manager as the list's owner itself;
+ * from then on the API server keeps the record, and moves it to whoever
+ * writes the list next.
+ */
+function recordOwnership(account: any, fieldManager: string): object[] {
+    if ((account.metadata?.managedFields ?? []).length > 0) {
+        return [];
+    }
+    const record = { manager: fieldManager, operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:imagePullSecrets": {} } };
+    return [{ op: "add", path: "/metadata/managedFields", value: [record] }];
 }
 
 function testVersion(account: any) {

@@ -120,6 +120,10 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
             // Raising it on a deployed stack updates the provider and replaces nothing
             // (test/e2e/lifecycle.e2e.ts); BENCHMARKS.md, "Real engine", has what it buys.
             kubeClientSettings: { qps: 1000, burst: 2000 },
+            // A Secret that exists but is not in the state (after a killed `up` without
+            // checkpoints, or a lost state) is taken over instead of refused with
+            // AlreadyExists, on pulumi-kubernetes 4.29 and later as on earlier versions.
+            upsertExistingObjects: true,
         });
         const credentials = new RegistryCredentials(
             componentName,

@@ -169,7 +169,7 @@ describe("npm run render", () => {
         });
     });
 
-    it("gives each cluster a provider that updates Secrets in place, so a rotation replaces nothing, and raises its client rate", async () => {
+    it("gives each cluster a provider that updates Secrets in place, raises its client rate, and takes over a Secret it has no state for", async () => {
         const program = await loadStackProgram();
         const project = projectName();
         const file = readStackFile(project, "prod");
@@ -182,6 +182,8 @@ describe("npm run render", () => {
             assert.ok(provider.inputs.context, `${provider.name} names its kubeconfig context`);
             // The client's rate, past its default 50 requests a second (BENCHMARKS.md, "Real engine").
             assert.deepEqual(JSON.parse(provider.inputs.kubeClientSettings), { qps: 1000, burst: 2000 });
+            // After a killed up without checkpoints or a lost state, on pulumi-kubernetes 4.29 and later too.
+            assert.equal(provider.inputs.upsertExistingObjects, "true", `${provider.name} would refuse a Secret it has no state for`);
         }
     });
 

@@ -132,8 +132,15 @@ export function serviceAccountExists(cluster: Cluster, namespace: string, servic
  * Records every version of a service account's `imagePullSecrets` the API
  * server reports while it runs (kubectl's watch), for claims about what
  * happened in between, such as "never without an entry".
+ *
+ * Resolves once the watch has reported `current`, the list as it is now:
+ * kubectl's first line can come from the API server's watch cache before
+ * it has caught up with the last write, and a watch that has not started
+ * yet sees nothing. So the caller changes the list only after this; `stop`
+ * waits until the watch has reported the list as it is then, and returns
+ * the versions from the first line on.
  */
-export function watchEntries(cluster: Cluster, namespace: string, serviceAccount = "default"): { stop: () => Promise<string[][]> } {
+export async function watchEntries(cluster: Cluster, current: readonly string[], namespace: string, serviceAccount = "default"): Promise<{ stop: () => Promise<string[][]> }> {
     const watcher = spawn(
         binary("kubectl"),
         [...clusterArgs(cluster), "get", "serviceaccount", serviceAccount, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
@@ -141,12 +148,24 @@ export function watchEntries(cluster: Cluster, namespace: string, serviceAccount
     );
     let output = "";
     watcher.stdout.on("data", (chunk) => (output += chunk));
+    const lines = () => output.split("\n").slice(0, -1).map((line) => line.split(" ").filter((name) => name !== ""));
+    const isCurrent = (names: string[]) => JSON.stringify(names) === JSON.stringify(current);
+    const deadline = Date.now() + 30_000;
+    while (!lines().some(isCurrent)) {
+        assert.ok(Date.now() < deadline, `the watch of ${namespace}/${serviceAccount} never reported ${JSON.stringify(current)}: ${JSON.stringify(lines())}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     return {
         stop: async () => {
-            // Give the last events time to arrive before stopping.
-            await new Promise((resolve) => setTimeout(resolve, 500));
+            // Until the watch has caught up with the list as it is now (read directly), not a guessed pause.
+            const now = JSON.stringify(serviceAccountEntries(cluster, namespace, serviceAccount) ?? []);
+            const until = Date.now() + 30_000;
+            while (JSON.stringify(lines().at(-1)) !== now && Date.now() < until) {
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
             watcher.kill();
-            return output.split("\n").filter((line, index, lines) => index < lines.length - 1 || line !== "").map((line) => line.split(" ").filter((name) => name !== ""));
+            const seen = lines();
+            return seen.slice(seen.findIndex(isCurrent));
         },
     };
 }

@@ -138,7 +138,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         kubectlPatchList("own-rename", ["theirs"]);
         await withStack(cluster, "own-rename", async (stack) => {
             await stack.up(credentials(["own-rename"]));
-            const watch = watchEntries(cluster, "own-rename");
+            const watch = await watchEntries(cluster, ["theirs", "regcred"], "own-rename");
             await stack.up(credentials(["own-rename"], { secretName: "regcred-v2" }));
             const seen = await watch.stop();
 

@@ -61,6 +61,8 @@ export class TestStack {
         const workDir = path.join(scratch, "work", name);
         fs.mkdirSync(workDir, { recursive: true });
         // The dynamic provider plugin finds the SDK from the program's directory, as it would in a user's project.
+        // A stack created again under the same name (a lost state) finds the link there already.
+        fs.rmSync(path.join(workDir, "node_modules"), { force: true });
         fs.symlinkSync(path.resolve(__dirname, "../../node_modules"), path.join(workDir, "node_modules"));
         const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
         let self: TestStack | undefined;

@@ -13,7 +13,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { freePorts } from "../../testcluster/controlPlane";
 import { binary } from "../../testcluster/toolchain";
-import { Cluster, createNamespace, kubectlOk, secretConfig, serviceAccountEntries, startCluster, stopCluster } from "./cluster";
+import { Cluster, createNamespace, kubectl, kubectlOk, secretConfig, serviceAccountEntries, startCluster, stopCluster } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { pulumiEnv } from "./pulumiStack";
 
@@ -173,11 +173,12 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
         const namespaces = ["payments", "search", "checkout", "legacy-billing"];
         const env = userEnv(clusters, home, "e2e-prod-down");
         try {
+            // The shared cluster may have them from the test before.
             for (const cluster of clusters) {
-                for (const namespace of namespaces) {
+                for (const namespace of namespaces.filter((name) => kubectl(cluster, ["get", "namespace", name]).status !== 0)) {
                     await createNamespace(cluster, namespace);
                 }
-                kubectlOk(cluster, "create", "serviceaccount", "checkout-api", "-n", "checkout");
+                kubectl(cluster, ["create", "serviceaccount", "checkout-api", "-n", "checkout"]);
             }
             copyStack("prod", stack, clusters.map((cluster) => cluster.adminContext));
             assert.equal(run(binary("pulumi"), ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], env).status, 0);

@@ -62,6 +62,11 @@ describe("upgrading a stack from 0.1.0", function () {
             const secretAfter = getObject(cluster, "secret", "upg-alone", "regcred");
             assert.equal(secretAfter.metadata.uid, secretBefore.metadata.uid);
             assert.equal(secretAfter.metadata.annotations?.["pulumi.com/deletionPropagationPolicy"], "background");
+            // And their field manager becomes the component's own, which a lost state does not change:
+            // the provider's made-up one (pulumi-kubernetes-<hex>) is relinquished in the same update.
+            const managers = (object: any) => object.metadata.managedFields.map((record: { manager: string }) => record.manager);
+            assert.ok(managers(secretBefore).every((manager: string) => /^pulumi-kubernetes-[0-9a-f]+$/.test(manager)), managers(secretBefore).join());
+            assert.deepEqual(managers(secretAfter), ["regcred/regcred-e2e/upgrade/regcred"]);
 
             // Entries 0.1.0 wrote are ours: destroy removes them, and only them.
             await stack.destroy();
