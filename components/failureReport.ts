@@ -44,7 +44,7 @@ export function reportCheck(component: pulumi.Resource, label: string, check: Cl
     if (affected > 0) {
         pulumi.log.warn(
             [
-                `${head} ${count(affected, "namespace")} of ${namespaces.length} cannot be rolled out; \`pulumi up\` will fail for them, after rolling out the rest:`,
+                `${head} ${count(affected, "namespace")} of ${number(namespaces.length)} cannot be rolled out; \`pulumi up\` will fail for them, after rolling out the rest:`,
                 ...groupByReason(failures, namespaces.length),
             ].join("\n"),
             component,
@@ -71,7 +71,7 @@ export function reportFailures(component: pulumi.Resource, outcome: RolloutOutco
     const rest = total - affected;
     pulumi.log.error(
         [
-            `On ${outcome.label}: ${count(affected, "namespace")} of ${total} ${affected === 1 ? "is" : "are"} not rolled out${rest > 0 ? `; the other ${rest} are` : ""}:`,
+            `On ${outcome.label}: ${count(affected, "namespace")} of ${number(total)} ${affected === 1 ? "is" : "are"} not rolled out${rest > 0 ? `; the other ${number(rest)} are` : ""}:`,
             ...groupByReason(failures, total),
             "Fix these and run `pulumi up` again: it retries them and leaves the rest as they are.",
         ].join("\n"),
@@ -109,10 +109,14 @@ function groupByReason(failures: Record<string, string>, total: number): string[
         if (keys.length === 1) {
             return `  - ${keys[0] === "*" ? "every namespace" : keys[0]}: ${reason}`;
         }
-        return `  - ${keys.length === total ? `all ${total} namespaces` : keys.sort().join(", ")}: ${reason}`;
+        return `  - ${keys.length === total ? `all ${number(total)} namespaces` : keys.sort().join(", ")}: ${reason}`;
     });
 }
 
 function count(n: number, noun: string): string {
-    return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+    return `${number(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+function number(n: number): string {
+    return n.toLocaleString("en-US");
 }

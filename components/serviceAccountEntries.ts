@@ -69,7 +69,8 @@ export class ServiceAccountEntries extends pulumi.dynamic.Resource {
     }
 }
 
-const entriesProvider: pulumi.dynamic.ResourceProvider = {
+/** The provider, exported for its tests (test/serviceAccountEntries.test.ts). */
+export const entriesProvider: pulumi.dynamic.ResourceProvider = {
     /** A held namespace keeps the entries it had, so that its hold shows as no change at all. */
     async check(olds: Partial<State>, news: State) {
         const held = new Set(news.held ?? []);

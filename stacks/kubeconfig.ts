@@ -34,3 +34,8 @@ export function kubeconfigFileFor(context: string | undefined, kubeconfig = proc
     const wanted = context ?? currentContext(kubeconfig)?.context;
     return files.find((file) => (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === wanted));
 }
+
+/** Whether any of the kubeconfig's files defines the context (read offline, as render reads it). */
+export function definesContext(context: string, kubeconfig = process.env.KUBECONFIG): boolean {
+    return kubeconfigFiles(kubeconfig).some((file) => (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === context));
+}

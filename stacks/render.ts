@@ -10,7 +10,7 @@
  * error, as `pulumi up` would show it, and exit code 1.
  */
 import * as YAML from "yaml";
-import { currentContext, kubeconfigFiles } from "./kubeconfig";
+import { currentContext, definesContext, kubeconfigFiles } from "./kubeconfig";
 import { StackFileConfig, projectName, readStackFile } from "./stackFiles";
 
 // Types only: program.ts and mockRuntime.ts load @pulumi/pulumi, which reads
@@ -66,6 +66,17 @@ async function main(argv: readonly string[]): Promise<number> {
     } catch (error) {
         return fail(error);
     }
+
+    // Offline: the kubeconfig can be read, the clusters cannot be asked.
+    for (const { cluster } of clusters) {
+        if (cluster.context !== undefined && !definesContext(cluster.context)) {
+            warnings.push(
+                `the kubeconfig (${kubeconfigFiles().join(", ")}) has no context named ${JSON.stringify(cluster.context)}: ` +
+                    `\`npm run preview\` and \`up\` would reach no cluster for it. List yours with \`kubectl config get-contexts -o name\`.`,
+            );
+        }
+    }
+    warnings.push("render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does.");
 
     const byUrn = new Map(runtime.registrations.map((registration) => [registration.urn, registration]));
     const documents: YAML.Document[] = [];

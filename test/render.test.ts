@@ -201,6 +201,15 @@ describe("npm run render", () => {
         });
     });
 
+    it("warns of a cluster whose context the kubeconfig lacks, and says it asked no cluster", () => {
+        const result = run("render", ["prod"]);
+        assert.equal(result.status, 0, result.stderr);
+        for (const context of ["prod-eu-west-1", "prod-us-east-1"]) {
+            assert.match(result.stderr, new RegExp(`has no context named "${context}": \`npm run preview\` and \`up\` would reach no cluster for it`));
+        }
+        assert.match(result.stderr, /render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does\./);
+    });
+
     it("replaces secure values, which it cannot decrypt, with a marked placeholder", () => {
         const result = run("render", ["staging", "--show-secrets"]);
         assert.equal(result.status, 0, result.stderr);

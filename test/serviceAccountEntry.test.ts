@@ -6,82 +6,8 @@
  * happen on purpose.
  */
 import { strict as assert } from "assert";
-import * as http from "http";
-import { AddressInfo } from "net";
 import { addEntry, removeEntry } from "../components/serviceAccountEntry";
-
-interface Account {
-    metadata: { name: string; namespace: string; resourceVersion: string; managedFields?: any[] };
-    imagePullSecrets?: { name: string }[];
-}
-
-/** A fake API server holding service accounts; `beforePatch` runs just before each PATCH is applied. */
-class FakeApiServer {
-    readonly accounts = new Map<string, Account>();
-    readonly requests: { method: string; path: string; body?: any }[] = [];
-    beforePatch: (account: Account | undefined) => void = () => undefined;
-    private version = 1;
-    private server = http.createServer((request, response) => this.handle(request, response));
-
-    async start(): Promise<string> {
-        await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    }
-    stop(): void {
-        this.server.close();
-    }
-
-    put(namespace: string, name: string, entries?: string[], managedFields?: any[]): void {
-        this.accounts.set(`${namespace}/${name}`, {
-            metadata: { name, namespace, resourceVersion: String(this.version++), managedFields },
-            ...(entries ? { imagePullSecrets: entries.map((entry) => ({ name: entry })) } : {}),
-        });
-    }
-    entries(namespace: string, name: string): string[] | undefined {
-        return this.accounts.get(`${namespace}/${name}`)?.imagePullSecrets?.map((entry) => entry.name);
-    }
-
-    private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
-        let text = "";
-        request.on("data", (chunk) => (text += chunk));
-        request.on("end", () => {
-            const url = new URL(request.url!, "http://x");
-            const [, namespace, name] = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)$/.exec(url.pathname) ?? [];
-            const body = text === "" ? undefined : JSON.parse(text);
-            this.requests.push({ method: request.method!, path: url.pathname, body });
-            const key = `${namespace}/${name}`;
-            const send = (status: number, value: unknown) => {
-                response.writeHead(status, { "Content-Type": "application/json" });
-                response.end(JSON.stringify(value));
-            };
-            if (request.method === "GET") {
-                const account = this.accounts.get(key);
-                return account ? send(200, account) : send(404, { message: `serviceaccounts "${name}" not found` });
-            }
-            if (request.method === "PATCH") {
-                this.beforePatch(this.accounts.get(key));
-                const account = this.accounts.get(key);
-                if (!account) return send(404, { message: "not found" });
-                const patched = JSON.parse(JSON.stringify(account));
-                for (const op of body) {
-                    const parts = op.path.split("/").slice(1);
-                    const parentPath = parts.slice(0, -1);
-                    const last = parts[parts.length - 1];
-                    const parent = parentPath.reduce((node: any, part: string) => node?.[part], patched);
-                    if (op.op === "test") {
-                        if (JSON.stringify(parent?.[last]) !== JSON.stringify(op.value)) return send(422, { message: "the test operation failed" });
-                    } else if (op.op === "add" && Array.isArray(parent) && last === "-") parent.push(op.value);
-                    else if (op.op === "add" || op.op === "replace") parent[last] = op.value;
-                    else if (op.op === "remove") Array.isArray(parent) ? parent.splice(Number(last), 1) : delete parent[last];
-                }
-                patched.metadata.resourceVersion = String(this.version++);
-                this.accounts.set(key, patched);
-                return send(200, patched);
-            }
-            send(405, { message: "only GET and PATCH" });
-        });
-    }
-}
+import { FakeApiServer } from "./fakeApiServer";
 
 describe("the service-account entry writer", function () {
     let api: FakeApiServer;
