@@ -90,11 +90,13 @@ describe("access and failures, on a real API server", function () {
         });
     });
 
-    it("a namespace that does not exist: preview does not notice, and up fails naming it after about a minute of retries", async function () {
+    it("a namespace that does not exist: preview warns naming it, and up fails naming it after about a minute of retries", async function () {
         const cluster = sharedCluster();
         await withStack(cluster, "no-namespace", async (stack) => {
             // The stack, the provider, the component, the Secret and the patch.
-            assert.match(await stack.preview(credentials(["does-not-exist"])), /\+ 5 to create/);
+            const preview = await stack.preview(credentials(["does-not-exist"]));
+            assert.match(preview, /\+ 5 to create/);
+            assert.match(preview, /warning: On context "[^"]+" \(https:\/\/127\.0\.0\.1:\d+\): 1 namespace of 1 cannot be rolled out[^\n]*\n\s+- does-not-exist: the namespace does not exist/);
 
             const started = Date.now();
             const error = await stack.upFails(credentials(["does-not-exist"]));
@@ -104,7 +106,7 @@ describe("access and failures, on a real API server", function () {
         });
     });
 
-    it("a cluster that does not answer: preview shows what it would create, and up fails saying the cluster is unreachable", async function () {
+    it("a cluster that does not answer: preview warns that it cannot be reached, and up fails saying the cluster is unreachable", async function () {
         const cluster = sharedCluster();
         // A loopback port nothing listens on: the kernel hands out a free one.
         const [port] = await freePorts(1);
@@ -114,7 +116,9 @@ describe("access and failures, on a real API server", function () {
         const dead: Cluster = { ...cluster, name: "dead", kubeconfig };
         try {
             await withStack(dead, "dead-cluster", async (stack) => {
-                assert.match(await stack.preview(credentials(["default"])), /\+ 5 to create/);
+                const preview = await stack.preview(credentials(["default"]));
+                assert.match(preview, /\+ 5 to create/);
+                assert.match(preview, new RegExp(`- default: the cluster cannot be reached: cannot reach the Kubernetes API at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
                 const error = await stack.upFails(credentials(["default"]));
                 assert.ok(
                     error.includes(
