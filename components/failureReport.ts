@@ -83,11 +83,13 @@ export function reportFailures(component: pulumi.Resource, outcome: RolloutOutco
 function failuresOf(outcome: RolloutOutcome, preview: boolean): Record<string, string> {
     const failures: Record<string, string> = {};
     for (const namespace of outcome.namespaces) {
-        if (outcome.check.unreachable !== undefined) {
-            failures[namespace] = `the cluster cannot be reached: ${outcome.check.unreachable}`;
-        } else if (outcome.check.badNamespaces[namespace] !== undefined) {
+        // What the provider wrote is the truth: a Secret that landed did, whatever the check said.
+        const landed = !preview && outcome.landed.has(namespace);
+        if (outcome.check.badNamespaces[namespace] !== undefined) {
             failures[namespace] = outcome.check.badNamespaces[namespace];
-        } else if (!preview && !outcome.landed.has(namespace)) {
+        } else if (outcome.check.unreachable !== undefined && !landed) {
+            failures[namespace] = `the cluster cannot be reached: ${outcome.check.unreachable}`;
+        } else if (!preview && !landed) {
             failures[namespace] = "its Secret could not be written (the Secret's own error says why); its service accounts are left as they were";
         }
     }

@@ -140,7 +140,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             this.serviceAccounts = Object.keys(entries);
             if (this.serviceAccounts.length > 0) {
                 const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
-                    namespaces.filter((namespace) => checked.unreachable !== undefined || namespace in checked.badNamespaces || !inPlace.has(namespace)),
+                    namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
                 );
                 const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) => [...inPlace].map((namespace) => this.secrets[namespace]));
                 this.serviceAccountEntries = new ServiceAccountEntries(
