@@ -13,6 +13,7 @@
  * into the Pod, so they come first. A match condition skips Pods that name
  * the Secret already, so nothing is listed twice.
  */
+import * as pulumi from "@pulumi/pulumi";
 
 export const ADMISSION_API_VERSION = "admissionregistration.k8s.io/v1";
 
@@ -26,7 +27,7 @@ export interface AdmissionObjects {
  * cluster-scoped); `secretName` is a DNS-1123 subdomain, so it needs no
  * quoting inside the CEL strings.
  */
-export function admissionObjects(name: string, secretName: string, namespaces: readonly string[]): AdmissionObjects {
+export function admissionObjects(name: string, secretName: string, namespaces: pulumi.Input<readonly string[]>): AdmissionObjects {
     const entry = `Object.spec.imagePullSecrets{name: "${secretName}"}`;
     return {
         policy: {
@@ -69,7 +70,7 @@ export function admissionObjects(name: string, secretName: string, namespaces: r
                 policyName: name,
                 matchResources: {
                     namespaceSelector: {
-                        matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...namespaces].sort() }],
+                        matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: pulumi.output(namespaces).apply((list) => [...list].sort()) }],
                     },
                 },
             },

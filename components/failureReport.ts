@@ -90,7 +90,7 @@ function failuresOf(outcome: RolloutOutcome, preview: boolean): Record<string, s
         } else if (outcome.check.unreachable !== undefined && !landed) {
             failures[namespace] = `the cluster cannot be reached: ${outcome.check.unreachable}`;
         } else if (!preview && !landed) {
-            failures[namespace] = "its Secret could not be written (the Secret's own error says why); its service accounts are left as they were";
+            failures[namespace] = "its Secret could not be written (the Secret's own error says why); nothing new names it there, and what named the old one still does";
         }
     }
     for (const [key, reason] of Object.entries(outcome.entryFailures)) {

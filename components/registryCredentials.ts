@@ -129,9 +129,14 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         // nothing ever names a Secret that is not there, and one namespace
         // that fails holds back no other (see ServiceAccountEntries' `held`).
         let entryFailures: Promise<Record<string, string>> = Promise.resolve({});
+        const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) => [...inPlace].map((namespace) => this.secrets[namespace]));
         if (args.attach === "admissionPolicy") {
-            const afterSecrets = { parent: this, dependsOn: Object.values(this.secrets) };
-            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, namespaces, afterSecrets);
+            // The binding selects the namespaces where our Secret exists after this run (one whose
+            // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
+            const withSecret = pulumi.runtime.isDryRun()
+                ? Promise.resolve(namespaces)
+                : Promise.all(namespaces.map(async (namespace) => ((await settledValue(this.secrets[namespace].id)).known ? [namespace] : []))).then((lists) => lists.flat());
+            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, { parent: this, dependsOn: landedResources });
             this.serviceAccounts = [];
         } else {
             const entries = Object.fromEntries(
@@ -142,7 +147,6 @@ export class RegistryCredentials extends pulumi.ComponentResource {
                 const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
                     namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
                 );
-                const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) => [...inPlace].map((namespace) => this.secrets[namespace]));
                 this.serviceAccountEntries = new ServiceAccountEntries(
                     `${name}/service-accounts`,
                     {
@@ -204,7 +208,7 @@ function landedSecrets(secrets: Record<string, k8s.core.v1.Secret>): Promise<Set
 function declareAdmissionPolicy(
     name: string,
     secretName: string,
-    namespaces: string[],
+    namespaces: pulumi.Input<readonly string[]>,
     opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
 ): { policy: k8s.apiextensions.CustomResource; binding: k8s.apiextensions.CustomResource } {
     const objects = admissionObjects(admissionPolicyName(pulumi.getProject(), pulumi.getStack(), name), secretName, namespaces);

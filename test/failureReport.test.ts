@@ -44,7 +44,7 @@ describe("what did not land", () => {
         assert.deepEqual(errors[0].split("\n"), [
             'On context "prod": 4 namespaces of 1,000 are not rolled out; the other 996 are:',
             "  - team-7, team-8: the namespace does not exist",
-            "  - team-9: its Secret could not be written (the Secret's own error says why); its service accounts are left as they were",
+            "  - team-9: its Secret could not be written (the Secret's own error says why); nothing new names it there, and what named the old one still does",
             "  - team-12/defualt: service account team-12/defualt does not exist (the namespace's Secret is in place)",
             "Fix these and run `pulumi up` again: it retries them and leaves the rest as they are.",
         ]);

@@ -6,6 +6,7 @@
 import { strict as assert } from "assert";
 import { Cluster, createNamespace, kubectl, kubectlOk } from "./cluster";
 import { sharedCluster } from "./hooks";
+import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
 import { credentials, withStack } from "./pulumiStack";
 
 describe("admission-policy mode", function () {
@@ -33,6 +34,32 @@ describe("admission-policy mode", function () {
             await stack.destroy();
             await eventually(() => !pod(cluster, "adm-a", `after-${Date.now()}`).includes("regcred"));
         });
+    });
+
+    it("a namespace whose Secret is refused holds back no other: the binding selects the rest, and the next up adds it", async function () {
+        const cluster = sharedCluster();
+        const namespaces = ["adm-iso-a", "adm-iso-refused", "adm-iso-b"];
+        for (const namespace of namespaces) {
+            await createNamespace(cluster, namespace);
+        }
+        const policy = refuseSecretIn(cluster, "adm-iso-refused");
+        try {
+            await untilRefused(cluster, "adm-iso-refused");
+            await withStack(cluster, "admission-isolation", async (stack) => {
+                const error = await stack.upFails(credentials(namespaces, { attach: "admissionPolicy" }));
+                assert.match(error, /1 namespace of 3 is not rolled out; the other 2 are/);
+                await eventually(() => pod(cluster, "adm-iso-a", `probe-${Date.now()}`).includes("regcred"));
+                assert.deepEqual(pod(cluster, "adm-iso-b", "plain"), ["regcred"]);
+                // No new Pod is given a Secret that is not there.
+                assert.deepEqual(pod(cluster, "adm-iso-refused", "plain"), []);
+
+                allowSecrets(cluster, policy);
+                await stack.up(credentials(namespaces, { attach: "admissionPolicy" }));
+                await eventually(() => pod(cluster, "adm-iso-refused", `probe-${Date.now()}`).includes("regcred"));
+            });
+        } finally {
+            allowSecrets(cluster, policy);
+        }
     });
 });
 

@@ -11,6 +11,7 @@ import { strict as assert } from "assert";
 import { Cluster, createNamespace, kubectl, kubectlOk, secretConfig, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestStack, credentials, withStack } from "./pulumiStack";
+import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
 import { applyReadmeRbac } from "./rbac";
 
 const names = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(2, "0")}`);
@@ -24,45 +25,6 @@ async function terminatingNamespace(cluster: Cluster, namespace: string): Promis
 
 function release(cluster: Cluster, namespace: string): void {
     kubectl(cluster, ["patch", "namespace", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
-}
-
-/** An admission policy that refuses our Secret in one namespace, as a policy engine's webhook would. */
-function refuseSecretIn(cluster: Cluster, namespace: string): string {
-    const name = `e2e-refuse-secrets-${namespace}`;
-    const policy = {
-        apiVersion: "admissionregistration.k8s.io/v1",
-        kind: "ValidatingAdmissionPolicy",
-        metadata: { name },
-        spec: {
-            failurePolicy: "Fail",
-            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
-            validations: [{ expression: "object.metadata.name != 'regcred'", message: "pull secrets are managed by the platform team's vault here" }],
-        },
-    };
-    const binding = {
-        apiVersion: "admissionregistration.k8s.io/v1",
-        kind: "ValidatingAdmissionPolicyBinding",
-        metadata: { name },
-        spec: {
-            policyName: name,
-            validationActions: ["Deny"],
-            matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
-        },
-    };
-    const result = kubectl(cluster, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [policy, binding] }) });
-    assert.equal(result.status, 0, result.stderr);
-    return name;
-}
-
-/** Waits until an admission policy is in force: the API server loads policies a moment after they are created. */
-async function untilRefused(cluster: Cluster, namespace: string): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-        const probe = kubectl(cluster, ["create", "secret", "generic", "regcred", "-n", namespace, "--dry-run=server"]);
-        if (probe.status !== 0 && /managed by the platform team/.test(probe.stderr)) return;
-        assert.ok(Date.now() < deadline, `the admission policy did not take effect: ${probe.stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-    }
 }
 
 /** The component's closing summary in what the CLI printed (which the error repeats). */
@@ -141,7 +103,7 @@ describe("one bad namespace holds back no other, on a real API server", function
             });
         } finally {
             release(cluster, terminating);
-            kubectl(cluster, ["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy, "--ignore-not-found"]);
+            allowSecrets(cluster, policy);
         }
     });
 

@@ -1,0 +1,50 @@
+/**
+ * A ValidatingAdmissionPolicy that refuses our Secret in one namespace, as a
+ * policy engine's webhook would: in-tree, so no webhook server is needed.
+ */
+import { strict as assert } from "assert";
+import { Cluster, kubectl } from "./cluster";
+
+/** An admission policy that refuses our Secret in one namespace, as a policy engine's webhook would. */
+export function refuseSecretIn(cluster: Cluster, namespace: string): string {
+    const name = `e2e-refuse-secrets-${namespace}`;
+    const policy = {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
+            validations: [{ expression: "object.metadata.name != 'regcred'", message: "pull secrets are managed by the platform team's vault here" }],
+        },
+    };
+    const binding = {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name },
+        spec: {
+            policyName: name,
+            validationActions: ["Deny"],
+            matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
+        },
+    };
+    const result = kubectl(cluster, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [policy, binding] }) });
+    assert.equal(result.status, 0, result.stderr);
+    return name;
+}
+
+/** Waits until an admission policy is in force: the API server loads policies a moment after they are created. */
+export async function untilRefused(cluster: Cluster, namespace: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        const probe = kubectl(cluster, ["create", "secret", "generic", "regcred", "-n", namespace, "--dry-run=server"]);
+        if (probe.status !== 0 && /managed by the platform team/.test(probe.stderr)) return;
+        assert.ok(Date.now() < deadline, `the admission policy did not take effect: ${probe.stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+}
+
+/** Removes the policy and its binding. */
+export function allowSecrets(cluster: Cluster, policy: string): void {
+    kubectl(cluster, ["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy, "--ignore-not-found"]);
+}
