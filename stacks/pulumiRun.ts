@@ -44,10 +44,11 @@ const UP_ONLY_FLAGS = ["--yes", "-y", "--skip-preview", "-f", "--continue-on-err
 
 /**
  * How `npm run up` runs: a preview, then the update without its own preview.
- * `pulumi up` would stop at its preview when one Secret's dry-run is refused
- * (a namespace being deleted, one the deployer may not write, an admission
- * webhook), and `pulumi preview` has no `--continue-on-error`: one bad
- * namespace would hold back every other. So the preview runs on its own, its
+ * `pulumi up` would stop at its preview when an admission webhook or policy
+ * refuses one Secret's dry-run (a namespace being deleted, missing, or one
+ * the deployer may not write does not stop it: measured), and `pulumi
+ * preview` has no `--continue-on-error`: one bad namespace would hold back
+ * every other. So the preview runs on its own, its
  * failures are shown, and the update, confirmed as `pulumi up` confirms it,
  * then rolls out everything else. With `--skip-preview`, only the update.
  */
