@@ -53,12 +53,12 @@ describe("admission-policy mode", function () {
                 // No new Pod is given a Secret that is not there.
                 assert.deepEqual(pod(cluster, "adm-iso-refused", "plain"), []);
 
-                allowSecrets(cluster, policy);
+                await allowSecrets(cluster, policy, "adm-iso-refused");
                 await stack.up(credentials(namespaces, { attach: "admissionPolicy" }));
                 await eventually(() => pod(cluster, "adm-iso-refused", `probe-${Date.now()}`).includes("regcred"));
             });
         } finally {
-            allowSecrets(cluster, policy);
+            await allowSecrets(cluster, policy, "adm-iso-refused");
         }
     });
 });

@@ -93,7 +93,7 @@ describe("one bad namespace holds back no other, on a real API server", function
                 // one is created, the policy goes, the misspelt account is corrected. No manual step.
                 release(cluster, terminating);
                 await createNamespace(cluster, missing);
-                kubectlOk(cluster, "delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy);
+                await allowSecrets(cluster, policy, refused);
                 const fixed = all.filter((namespace) => namespace !== terminating);
                 await stack.up(credentials(fixed, { serviceAccountWaitSeconds: 3 }));
                 for (const namespace of fixed) {
@@ -103,7 +103,7 @@ describe("one bad namespace holds back no other, on a real API server", function
             });
         } finally {
             release(cluster, terminating);
-            allowSecrets(cluster, policy);
+            await allowSecrets(cluster, policy, refused);
         }
     });
 

@@ -44,7 +44,18 @@ export async function untilRefused(cluster: Cluster, namespace: string): Promise
     }
 }
 
-/** Removes the policy and its binding. */
-export function allowSecrets(cluster: Cluster, policy: string): void {
+/**
+ * Removes the policy and its binding, and waits until the API server has let
+ * go of it too: it drops a deleted policy a moment later, as it loads a new
+ * one, and an `up` in between is refused again.
+ */
+export async function allowSecrets(cluster: Cluster, policy: string, namespace: string): Promise<void> {
     kubectl(cluster, ["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy, "--ignore-not-found"]);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        const probe = kubectl(cluster, ["create", "secret", "generic", "regcred", "-n", namespace, "--dry-run=server"]);
+        if (probe.status === 0 || !/managed by the platform team/.test(probe.stderr)) return;
+        assert.ok(Date.now() < deadline, `the admission policy was still in force 30 s after its deletion: ${probe.stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
 }
