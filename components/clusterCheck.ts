@@ -62,7 +62,7 @@ interface NamespaceObject {
 }
 
 /** Why each listed namespace cannot take a Secret, given the cluster's namespaces by name. */
-export function namespaceProblems(listed: readonly string[], found: ReadonlyMap<string, NamespaceObject>): Record<string, string> {
+function namespaceProblems(listed: readonly string[], found: ReadonlyMap<string, NamespaceObject>): Record<string, string> {
     const problems: Record<string, string> = {};
     for (const name of listed) {
         const namespace = found.get(name);

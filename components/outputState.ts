@@ -11,7 +11,8 @@
  *
  * The Node SDK keeps both on every Output (`isKnown`, `promise(withUnknowns)`)
  * but leaves them out of its type declarations; this is the one place that
- * reads them, and test/outputState.test.ts fails if the SDK changes them.
+ * reads them, and test/failureReport.test.ts ("reading an Output's state")
+ * fails if the SDK changes them.
  */
 import * as pulumi from "@pulumi/pulumi";
 

@@ -123,7 +123,8 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             );
         }
 
-        const landed = landedSecrets(this.secrets);
+        const settled = settledSecrets(this.secrets);
+        const landed = settled.then(({ landed }) => landed);
 
         // Attached once every Secret has settled, and only where it landed:
         // nothing ever names a Secret that is not there, and one namespace
@@ -133,9 +134,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         if (args.attach === "admissionPolicy") {
             // The binding selects the namespaces where our Secret exists after this run (one whose
             // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
-            const withSecret = pulumi.runtime.isDryRun()
-                ? Promise.resolve(namespaces)
-                : Promise.all(namespaces.map(async (namespace) => ((await settledValue(this.secrets[namespace].id)).known ? [namespace] : []))).then((lists) => lists.flat());
+            const withSecret = settled.then(({ existing }) => [...existing]);
             this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, { parent: this, dependsOn: landedResources });
             this.serviceAccounts = [];
         } else {
@@ -182,26 +181,34 @@ export class RegistryCredentials extends pulumi.ComponentResource {
 }
 
 /**
- * The namespaces whose Secret is in place after this run. During an update
- * with `--continue-on-error` (without it the engine stops the whole run at
- * the first failure), the engine answers the registration of a Secret whose
- * create or update failed with a failed result, and the SDK then resolves
- * every output the answer lacks as unknown, where after success it would be
- * a known `undefined`. `stringData` is such an output: the API server never
- * returns it. (The id is no sign: a failed update keeps the old one, and
- * pulumi-kubernetes reports a refused write as a partial failure, with
- * outputs.) A preview writes nothing, so it counts every Secret as landing.
+ * Each Secret after this run: whether it exists, and whether this run's
+ * write of it landed. During an update with `--continue-on-error` (without
+ * it the engine stops the whole run at the first failure), the engine
+ * answers the registration of a Secret whose create or update failed with a
+ * failed result, and the SDK then resolves every output the answer lacks as
+ * unknown, where after success it would be a known `undefined`. `stringData`
+ * is such an output: the API server never returns it. The id tells only
+ * whether the Secret exists: a failed create has none, a failed update keeps
+ * the old one (and pulumi-kubernetes reports a refused write as a partial
+ * failure, with outputs). A preview writes nothing, so it counts every
+ * Secret as existing and landing.
  *
- * The entries resource must not depend on a failed Secret: the engine skips
- * every dependent of a failed step, which is how one bad namespace used to
- * hold back every other namespace's entries.
+ * Whatever attaches the Secrets must not depend on one that failed: the
+ * engine skips every dependent of a failed step, which is how one bad
+ * namespace used to hold back every other namespace's entries.
  */
-function landedSecrets(secrets: Record<string, k8s.core.v1.Secret>): Promise<Set<string>> {
+async function settledSecrets(secrets: Record<string, k8s.core.v1.Secret>): Promise<{ existing: Set<string>; landed: Set<string> }> {
     if (pulumi.runtime.isDryRun()) {
-        return Promise.resolve(new Set(Object.keys(secrets)));
+        return { existing: new Set(Object.keys(secrets)), landed: new Set(Object.keys(secrets)) };
     }
-    const inPlace = async (secret: k8s.core.v1.Secret) => (await settledValue(secret.id)).known && (await settledValue(secret.stringData)).known;
-    return Promise.all(Object.entries(secrets).map(async ([namespace, secret]) => ((await inPlace(secret)) ? [namespace] : []))).then((lists) => new Set(lists.flat()));
+    const states = await Promise.all(
+        Object.entries(secrets).map(async ([namespace, secret]) => {
+            const exists = (await settledValue(secret.id)).known;
+            return { namespace, exists, landed: exists && (await settledValue(secret.stringData)).known };
+        }),
+    );
+    const where = (keep: (state: (typeof states)[number]) => boolean) => new Set(states.filter(keep).map(({ namespace }) => namespace));
+    return { existing: where(({ exists }) => exists), landed: where(({ landed }) => landed) };
 }
 
 /** The policy that adds the Secret to new Pods in `namespaces`, and its binding (admissionPolicy.ts). */

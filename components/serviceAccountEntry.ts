@@ -33,9 +33,9 @@ export interface EntryTarget {
 }
 
 /**
- * A service account's key in the entries resource's input and in
- * the component's `serviceAccounts`, built and parsed here alone. `/` cannot occur in a Kubernetes name, which keeps
- * `a-b` + `c` apart from `a` + `b-c`.
+ * A service account's key in the entries resource's input and in the
+ * component's `serviceAccounts`, built and parsed here alone. `/` cannot
+ * occur in a Kubernetes name, which keeps `a-b` + `c` apart from `a` + `b-c`.
  */
 export function entryKey(namespace: string, serviceAccount: string): string {
     return `${namespace}/${serviceAccount}`;

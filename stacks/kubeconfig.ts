@@ -32,10 +32,14 @@ export function kubeconfigFileFor(context: string | undefined, kubeconfig = proc
         return undefined;
     }
     const wanted = context ?? currentContext(kubeconfig)?.context;
-    return files.find((file) => (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === wanted));
+    return files.find((file) => fileDefines(file, wanted));
 }
 
 /** Whether any of the kubeconfig's files defines the context (read offline, as render reads it). */
 export function definesContext(context: string, kubeconfig = process.env.KUBECONFIG): boolean {
-    return kubeconfigFiles(kubeconfig).some((file) => (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === context));
+    return kubeconfigFiles(kubeconfig).some((file) => fileDefines(file, context));
+}
+
+function fileDefines(file: string, context: string | undefined): boolean {
+    return (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === context);
 }
