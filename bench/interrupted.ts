@@ -17,8 +17,9 @@
  */
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { Cluster, kubectl, startCluster, stopCluster } from "../test/e2e/cluster";
-import { removeScratch } from "../test/e2e/pulumiStack";
+import { Cluster } from "../testcluster/controlPlane";
+import { kubectl } from "../testcluster/kubectl";
+import { removeScratch, startCluster, stopCluster } from "../testcluster/scratch";
 import { pulumiProcesses } from "./peakMemory";
 import { benchStack, createNamespaces, seconds, versions } from "./realStack";
 import { SETTINGS, Settings, slug } from "./settings";

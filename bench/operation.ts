@@ -10,12 +10,12 @@
  */
 import * as fs from "fs";
 import { runPulumi } from "../stacks/pulumiRun";
-import { ClusterState } from "../testcluster/controlPlane";
+import { Cluster } from "../testcluster/controlPlane";
 import { benchProgram, settingsNamed } from "./settings";
 
 export interface OperationSpec {
     readonly command: "preview" | "up" | "destroy";
-    readonly cluster: ClusterState;
+    readonly cluster: Cluster;
     /** The stack's project folder and name, made by the benchmark. */
     readonly workDir: string;
     readonly stack: string;

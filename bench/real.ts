@@ -25,9 +25,9 @@
  */
 import * as os from "os";
 import * as path from "path";
-import { Cluster, kubectlOk, serverSideApply, startCluster, stopCluster } from "../test/e2e/cluster";
-import { removeScratch } from "../test/e2e/pulumiStack";
-import { apiGet } from "../testcluster/controlPlane";
+import { Cluster, apiGet } from "../testcluster/controlPlane";
+import { kubectlOk, serverSideApply } from "../testcluster/kubectl";
+import { removeScratch, startCluster, stopCluster } from "../testcluster/scratch";
 import { PeakRss } from "./peakMemory";
 import { benchStack, createNamespaces, deleteNamespaces, runOperation, seconds, versions } from "./realStack";
 import { median } from "./report";

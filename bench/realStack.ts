@@ -11,9 +11,11 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { fastDefaults } from "../stacks/pulumiRun";
-import { Cluster, kubectl, kubectlAsync, serverSideApply } from "../test/e2e/cluster";
-import { pulumiEnv } from "../test/e2e/pulumiStack";
+import { Cluster } from "../testcluster/controlPlane";
+import { kubectl, kubectlAsync, serverSideApply } from "../testcluster/kubectl";
+import { pulumiEnv, scratchDir } from "../testcluster/scratch";
 import { TOOLS, binary } from "../testcluster/toolchain";
+import { waitFor } from "../testcluster/waitFor";
 import { OperationSpec } from "./operation";
 import { PeakRss, peakTreeRss } from "./peakMemory";
 import { Settings, benchProgram } from "./settings";
@@ -27,14 +29,15 @@ export async function createNamespaces(cluster: Cluster, prefix: string, count: 
     const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
     const items = names.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
     serverSideApply(cluster, { apiVersion: "v1", kind: "List", items }, "bench");
-    await pollUntil(
+    let missing = names.length;
+    await waitFor(
         () => {
             const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
             const ready = new Set(listed.stdout.split(" "));
-            return names.every((name) => ready.has(name));
+            missing = names.filter((name) => !ready.has(name)).length;
+            return missing === 0;
         },
-        { seconds: 180, intervalMs: 500 },
-        () => `the default service accounts of ${prefix}-* did not all appear within 180 s`,
+        { awaited: `the default service accounts of ${prefix}-*`, timeoutMs: 180_000, intervalMs: 500, lastSeen: () => `${missing} of ${names.length} still missing` },
     );
     return names;
 }
@@ -49,38 +52,26 @@ export async function deleteNamespaces(cluster: Cluster, names: string[]): Promi
     await Promise.all(chunks.map((chunk) => kubectlAsync(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...chunk])));
     const deleted = new Set(names);
     let left = names.length;
-    await pollUntil(
+    await waitFor(
         () => {
             left = kubectl(cluster, ["get", "namespaces", "-o", "name"]).stdout.split("\n").filter((line) => deleted.has(line.replace("namespace/", ""))).length;
             return left === 0;
         },
-        { seconds: 60 * 60, intervalMs: 5000 },
-        () => `${left} of the ${names.length} deleted namespaces were still there after an hour`,
+        { awaited: `the ${names.length} deleted namespaces to go`, timeoutMs: 60 * 60 * 1000, intervalMs: 5000, lastSeen: () => `${left} still there` },
     );
-}
-
-/** Checks `done` every `intervalMs` until it holds; after `seconds`, fails with `timedOut()`. */
-async function pollUntil(done: () => boolean, wait: { seconds: number; intervalMs: number }, timedOut: () => string): Promise<void> {
-    const deadline = Date.now() + wait.seconds * 1000;
-    while (!done()) {
-        if (Date.now() > deadline) {
-            throw new Error(timedOut());
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait.intervalMs));
-    }
 }
 
 /** A stack whose program is the component over `namespaces`, with the password `password.value`, run in this process. */
 export async function benchStack(cluster: Cluster, name: string, target: { namespaces: string[] }, settings: Settings, password: { value: string }): Promise<Stack> {
     const env = pulumiEnv(cluster);
-    // Beside the suite's state, so that removeScratch takes it too.
-    const work = path.join(path.dirname(env.PULUMI_HOME), "bench", name);
+    // In the process's scratch folder, so that removeScratch takes it too.
+    const work = scratchDir("bench", name);
     fs.mkdirSync(work, { recursive: true });
     // The dynamic provider plugin (the component's service-account writer) finds the SDK from here.
     if (!fs.existsSync(path.join(work, "node_modules"))) {
         fs.symlinkSync(path.resolve(__dirname, "..", "node_modules"), path.join(work, "node_modules"));
     }
-    fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
+    fs.mkdirSync(scratchDir("state"), { recursive: true });
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
     // Each run reads the target and password as they are then.
     const program = () => benchProgram(cluster, target.namespaces, settings, password.value)();

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { RegistryCredentials } from "../components";
-import { ClusterState } from "../testcluster/controlPlane";
+import { Cluster } from "../testcluster/controlPlane";
 
 export const LOGIN = { server: "registry.example.com", username: "bench" };
 
@@ -70,7 +70,7 @@ export function settingsNamed(name: string): Settings {
 }
 
 /** The benchmark's program: one provider for the cluster, and the component over `namespaces`. */
-export function benchProgram(cluster: ClusterState, namespaces: readonly string[], settings: Settings, password: string): () => Promise<void> {
+export function benchProgram(cluster: Cluster, namespaces: readonly string[], settings: Settings, password: string): () => Promise<void> {
     return async () => {
         const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
         new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password) }], namespaces: [...namespaces], attach: settings.attach }, { provider });

@@ -1,6 +1,8 @@
 /**
  * The local test cluster's pinned toolchain: one table in
- * testcluster/toolchain.ts, and the README's copy of it, must agree.
+ * testcluster/toolchain.ts, and the README's copy of it, must agree. And the
+ * parts of testcluster/ that need no cluster: its command line's output, its
+ * names, and its polling loop.
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -8,6 +10,7 @@ import * as path from "path";
 import { envLines } from "../testcluster/cli";
 import { checkClusterName } from "../testcluster/controlPlane";
 import { TOOLS, binDir } from "../testcluster/toolchain";
+import { waitFor } from "../testcluster/waitFor";
 
 const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 
@@ -42,5 +45,32 @@ describe("the test cluster's toolchain", () => {
             assert.throws(() => checkClusterName(bad), /cluster name/);
         }
         assert.doesNotThrow(() => checkClusterName("e2e-123-shared"));
+    });
+});
+
+describe("waiting for a test cluster's state", () => {
+    it("checks again until the check holds", async () => {
+        let checks = 0;
+        await waitFor(() => ++checks === 3, { awaited: "the third check", timeoutMs: 5000, intervalMs: 1 });
+        assert.equal(checks, 3);
+    });
+
+    it("fails after its timeout, saying what it waited for and what it saw last", async () => {
+        let seen = 0;
+        await assert.rejects(
+            waitFor(() => ++seen < 0, { awaited: "the impossible", timeoutMs: 50, intervalMs: 10, lastSeen: () => `check ${seen}` }),
+            (error: Error) => /^timed out after 0\.05 s waiting for the impossible; last seen: check \d+$/.test(error.message) && seen >= 2,
+        );
+    });
+
+    it("ends at once with the error of a check that throws", async () => {
+        const started = Date.now();
+        await assert.rejects(
+            waitFor(() => {
+                throw new Error("etcd exited");
+            }, { awaited: "the API server", timeoutMs: 60_000, intervalMs: 1000 }),
+            /etcd exited/,
+        );
+        assert.ok(Date.now() - started < 1000);
     });
 });

@@ -17,13 +17,14 @@ import * as path from "path";
 import YAML from "yaml";
 import { httpRequest } from "../components/httpRequest";
 import { binary, cacheDir } from "./toolchain";
+import { waitFor } from "./waitFor";
 
 /** The identities every cluster has, each with its own kubeconfig context. */
 export const ADMIN_USER = "regcred-admin";
 export const DEPLOYER_USER = "regcred-deployer";
 
 /** What `up` leaves behind for `env`, `down` and the tests. */
-export interface ClusterState {
+export interface Cluster {
     readonly name: string;
     readonly dir: string;
     readonly server: string;
@@ -46,7 +47,7 @@ export function clusterDir(name: string): string {
 }
 
 /** The state of a cluster that `up` finished starting, or undefined. */
-export function readState(name: string): ClusterState | undefined {
+export function readState(name: string): Cluster | undefined {
     try {
         return JSON.parse(fs.readFileSync(path.join(clusterDir(name), "state.json"), "utf8"));
     } catch {
@@ -60,7 +61,7 @@ export function readState(name: string): ClusterState | undefined {
  * `default` service account exists. A start that fails stops what it started
  * and removes the folder.
  */
-export async function up(name: string, log: (line: string) => void): Promise<ClusterState> {
+export async function up(name: string, log: (line: string) => void): Promise<Cluster> {
     checkClusterName(name);
     const running = readState(name);
     if (running !== undefined && (await isReady(running))) {
@@ -79,13 +80,16 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
         child.once("exit", (code, signal) => exited.push(`${binaryName} exited (${signal ?? `code ${code}`})`));
         return child.pid!;
     };
-    const waitFor = (what: string, seconds: number, check: () => Promise<boolean>) =>
-        waitUntil(what, seconds, async () => {
-            if (exited.length > 0) {
-                throw new Error(`${exited.join(", ")} while waiting for ${what}\n${logTail(dir)}`);
-            }
-            return check();
-        }, () => logTail(dir));
+    const untilReady = (awaited: string, seconds: number, check: () => Promise<boolean>) =>
+        waitFor(
+            async () => {
+                if (exited.length > 0) {
+                    throw new Error(`${exited.join(", ")} while waiting for ${awaited}\n${logTail(dir)}`);
+                }
+                return check();
+            },
+            { awaited, timeoutMs: seconds * 1000, intervalMs: 250, lastSeen: () => `the control plane's logs:\n${logTail(dir)}` },
+        );
     try {
         fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
         fs.writeFileSync(path.join(dir, "pids.json"), "{}");
@@ -132,7 +136,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             `--cert-dir=${path.join(dir, "pki")}`,
         ]);
 
-        const state: ClusterState = {
+        const state: Cluster = {
             name,
             dir,
             server,
@@ -142,7 +146,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             pids,
         };
         writeKubeconfigs(state, pki.caCert, tokens);
-        await waitFor(`the API server of ${name} to be ready`, 90, async () => (await apiGet(state, "/readyz")).status === 200);
+        await untilReady(`the API server of ${name} to be ready`, 90, async () => (await apiGet(state, "/readyz")).status === 200);
 
         startProcess("kube-controller-manager", [
             `--kubeconfig=${path.join(dir, "controller-manager.kubeconfig")}`,
@@ -150,7 +154,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             "--leader-elect=false",
             "--secure-port=0",
         ]);
-        await waitFor(`the default service account in ${name}`, 60, async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200);
+        await untilReady(`the default service account in ${name}`, 60, async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200);
 
         fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2));
         log(`cluster ${name} is ready at ${server} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -265,7 +269,7 @@ function makeCertificates(dir: string): Pki {
 }
 
 /** The users' kubeconfig (admin context current, deployer beside it) and the controller manager's. */
-function writeKubeconfigs(state: ClusterState, caCert: string, tokens: { admin: string; deployer: string }): void {
+function writeKubeconfigs(state: Cluster, caCert: string, tokens: { admin: string; deployer: string }): void {
     const cluster = { name: state.name, cluster: { server: state.server, "certificate-authority-data": fs.readFileSync(caCert).toString("base64") } };
     const kubeconfig = (contexts: { name: string; user: string; token: string }[]) =>
         YAML.stringify({
@@ -282,26 +286,15 @@ function writeKubeconfigs(state: ClusterState, caCert: string, tokens: { admin: 
 }
 
 /** A GET on the API server as the admin; status 0 when it does not answer. */
-export function apiGet(state: ClusterState, urlPath: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+export function apiGet(state: Cluster, urlPath: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
     const config = YAML.parse(fs.readFileSync(state.kubeconfig, "utf8"));
     const ca = Buffer.from(config.clusters[0].cluster["certificate-authority-data"], "base64");
     const token = config.users[0].user.token;
     return httpRequest(new URL(`${state.server}${urlPath}`), { ca, headers: { Authorization: `Bearer ${token}` }, timeoutMs, agent: false }).catch(() => ({ status: 0, body: "" }));
 }
 
-async function isReady(state: ClusterState): Promise<boolean> {
+async function isReady(state: Cluster): Promise<boolean> {
     return fs.existsSync(state.kubeconfig) && (await apiGet(state, "/readyz")).status === 200;
-}
-
-async function waitUntil(what: string, seconds: number, check: () => Promise<boolean>, diagnose: () => string): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    while (Date.now() < deadline) {
-        if (await check()) {
-            return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`timed out after ${seconds} s waiting for ${what}\n${diagnose()}`);
 }
 
 function logTail(dir: string): string {

@@ -4,7 +4,10 @@
  * kubelet to be created, so the API server's answer is the whole story.
  */
 import { strict as assert } from "assert";
-import { Cluster, createNamespace, kubectl, kubectlOk } from "./cluster";
+import { Cluster } from "../../testcluster/controlPlane";
+import { kubectl, kubectlOk } from "../../testcluster/kubectl";
+import { waitFor } from "../../testcluster/waitFor";
+import { createNamespace } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
 import { credentials, withStack } from "./pulumiStack";
@@ -79,10 +82,7 @@ function pod(cluster: Cluster, namespace: string, name: string, imagePullSecrets
     return (JSON.parse(result.stdout).spec.imagePullSecrets ?? []).map((entry: { name: string }) => entry.name);
 }
 
+/** Until a new Pod shows what `check` expects: the API server applies a policy, or drops it, a moment after the write. */
 async function eventually(check: () => boolean, seconds = 20): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    while (!check()) {
-        assert.ok(Date.now() < deadline, `not so within ${seconds} s`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await waitFor(check, { awaited: "a new Pod to show the admission policy's change", timeoutMs: seconds * 1000, intervalMs: 500 });
 }

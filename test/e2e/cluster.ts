@@ -1,61 +1,13 @@
 /**
- * The e2e suite's view of its clusters: it starts them (named for this run,
- * so nothing else on the machine is touched), talks to them only through the
- * kubeconfigs they wrote, and reads back what the API server holds.
+ * The e2e suite's view of a cluster: what the API server holds (objects,
+ * service accounts' `imagePullSecrets` and their managers, Secrets' configs,
+ * a watch of one list), and the namespaces and service accounts a test
+ * arranges. Starting clusters and running kubectl are testcluster/'s.
  */
 import { strict as assert } from "assert";
-import { spawn, spawnSync } from "child_process";
-import * as testcluster from "../../testcluster/controlPlane";
-import { binary, ensureTools } from "../../testcluster/toolchain";
-
-export type Cluster = testcluster.ClusterState;
-
-/** Starts a cluster named for this test run; `down` it when done. */
-export async function startCluster(suffix: string): Promise<Cluster> {
-    ensureTools((line) => process.stderr.write(`      ${line}\n`));
-    return testcluster.up(`e2e-${process.pid}-${suffix}`, (line) => process.stderr.write(`      ${line}\n`));
-}
-
-export function stopCluster(cluster: Cluster | undefined): void {
-    if (cluster !== undefined) {
-        testcluster.down(cluster.name);
-    }
-}
-
-export interface KubectlResult {
-    readonly status: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-}
-
-/** kubectl's arguments to reach one cluster, as the admin unless `as` names the deployer context. */
-function clusterArgs(cluster: Cluster, as?: "deployer"): string[] {
-    return [`--kubeconfig=${cluster.kubeconfig}`, `--context=${as === "deployer" ? cluster.deployerContext : cluster.adminContext}`];
-}
-
-/** The pinned kubectl against one cluster, as the admin unless `as` names the deployer context. */
-export function kubectl(cluster: Cluster, args: readonly string[], options: { as?: "deployer"; input?: string } = {}): KubectlResult {
-    const result = spawnSync(binary("kubectl"), [...clusterArgs(cluster, options.as), "--request-timeout=30s", ...args], {
-        encoding: "utf8",
-        input: options.input,
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** kubectl as the admin, without blocking the event loop (which serves an inline program meanwhile); rejects on failure. */
-export function kubectlAsync(cluster: Cluster, args: readonly string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(binary("kubectl"), [...clusterArgs(cluster), ...args], { stdio: "ignore" });
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}`))));
-    });
-}
-
-/** kubectl that must succeed; returns stdout. */
-export function kubectlOk(cluster: Cluster, ...args: string[]): string {
-    const result = kubectl(cluster, args);
-    assert.equal(result.status, 0, `kubectl ${args.join(" ")} failed: ${result.stderr}`);
-    return result.stdout;
-}
+import { Cluster } from "../../testcluster/controlPlane";
+import { kubectl, kubectlOk, spawnKubectl } from "../../testcluster/kubectl";
+import { waitFor } from "../../testcluster/waitFor";
 
 /** An object as the API server returns it, or undefined when it does not exist. */
 export function getObject(cluster: Cluster, kind: string, namespace: string, name: string): any {
@@ -70,11 +22,7 @@ export function getObject(cluster: Cluster, kind: string, namespace: string, nam
 /** Creates a namespace and waits for the controller to give it its `default` service account. */
 export async function createNamespace(cluster: Cluster, namespace: string): Promise<void> {
     kubectlOk(cluster, "create", "namespace", namespace);
-    const deadline = Date.now() + 30_000;
-    while (getObject(cluster, "serviceaccount", namespace, "default") === undefined) {
-        assert.ok(Date.now() < deadline, `the default service account of ${namespace} did not appear within 30 s`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitFor(() => serviceAccountExists(cluster, namespace, "default"), { awaited: `the default service account of ${namespace}`, timeoutMs: 30_000, intervalMs: 200 });
 }
 
 export function deleteNamespace(cluster: Cluster, namespace: string): void {
@@ -111,13 +59,6 @@ export function secretConfig(cluster: Cluster, namespace: string, name: string):
     return secret === undefined ? undefined : Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
 }
 
-/** `kubectl apply --server-side` of one object, as the named field manager, taking conflicting fields with `force`. */
-export function serverSideApply(cluster: Cluster, object: object, fieldManager: string, { force = false } = {}): void {
-    const flags = ["apply", "--server-side", `--field-manager=${fieldManager}`, ...(force ? ["--force-conflicts"] : []), "-f", "-"];
-    const result = kubectl(cluster, flags, { input: JSON.stringify(object) });
-    assert.equal(result.status, 0, `kubectl apply --server-side as ${fieldManager} failed: ${result.stderr}`);
-}
-
 /** A `default` service account whose `imagePullSecrets` is exactly `names`, applied as `fieldManager`. */
 export function serviceAccountWithEntries(namespace: string, names: readonly string[]): object {
     return { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace }, imagePullSecrets: names.map((name) => ({ name })) };
@@ -141,28 +82,28 @@ export function serviceAccountExists(cluster: Cluster, namespace: string, servic
  * the versions from the first line on.
  */
 export async function watchEntries(cluster: Cluster, current: readonly string[], namespace: string, serviceAccount = "default"): Promise<{ stop: () => Promise<string[][]> }> {
-    const watcher = spawn(
-        binary("kubectl"),
-        [...clusterArgs(cluster), "get", "serviceaccount", serviceAccount, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
+    const watcher = spawnKubectl(
+        cluster,
+        ["get", "serviceaccount", serviceAccount, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
         { stdio: ["ignore", "pipe", "inherit"] },
     );
     let output = "";
-    watcher.stdout.on("data", (chunk) => (output += chunk));
+    watcher.stdout!.on("data", (chunk) => (output += chunk));
     const lines = () => output.split("\n").slice(0, -1).map((line) => line.split(" ").filter((name) => name !== ""));
     const isCurrent = (names: string[]) => JSON.stringify(names) === JSON.stringify(current);
-    const deadline = Date.now() + 30_000;
-    while (!lines().some(isCurrent)) {
-        assert.ok(Date.now() < deadline, `the watch of ${namespace}/${serviceAccount} never reported ${JSON.stringify(current)}: ${JSON.stringify(lines())}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(() => lines().some(isCurrent), {
+        awaited: `the watch of ${namespace}/${serviceAccount} to report ${JSON.stringify(current)}`,
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        lastSeen: () => JSON.stringify(lines()),
+    });
     return {
         stop: async () => {
             // Until the watch has caught up with the list as it is now (read directly), not a guessed pause.
             const now = JSON.stringify(serviceAccountEntries(cluster, namespace, serviceAccount) ?? []);
-            const until = Date.now() + 30_000;
-            while (JSON.stringify(lines().at(-1)) !== now && Date.now() < until) {
-                await new Promise((resolve) => setTimeout(resolve, 50));
-            }
+            await waitFor(() => JSON.stringify(lines().at(-1)) === now, { awaited: `the watch to report ${now}`, timeoutMs: 30_000, intervalMs: 50 }).catch(() => {
+                // A watch that lags behind still returns what it reported: the caller's assertions judge it.
+            });
             watcher.kill();
             const seen = lines();
             return seen.slice(seen.findIndex(isCurrent));

@@ -3,8 +3,8 @@
  * the pinned tools if they are missing) and removed after the last, however
  * the run ends. A test that needs a second cluster starts its own.
  */
-import { Cluster, startCluster, stopCluster } from "./cluster";
-import { removeScratch } from "./pulumiStack";
+import { Cluster } from "../../testcluster/controlPlane";
+import { removeScratch, startCluster, stopCluster } from "../../testcluster/scratch";
 
 let shared: Cluster | undefined;
 

@@ -8,7 +8,9 @@
  * one once; and once the causes are fixed the next `up` converges.
  */
 import { strict as assert } from "assert";
-import { Cluster, createNamespace, kubectl, kubectlOk, secretConfig, serviceAccountEntries } from "./cluster";
+import { Cluster } from "../../testcluster/controlPlane";
+import { kubectl, kubectlOk } from "../../testcluster/kubectl";
+import { createNamespace, secretConfig, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestStack, credentials, withStack } from "./pulumiStack";
 import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";

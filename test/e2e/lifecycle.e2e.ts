@@ -7,7 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { RegistryCredentials } from "../../components";
-import { createNamespace, getObject, kubectlDockerConfig, kubectlOk, secretConfig } from "./cluster";
+import { kubectlOk } from "../../testcluster/kubectl";
+import { createNamespace, getObject, kubectlDockerConfig, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { E2E_LOGIN, credentials, withStack } from "./pulumiStack";
 

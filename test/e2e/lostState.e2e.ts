@@ -8,7 +8,8 @@
  * then removes ours and only ours.
  */
 import { strict as assert } from "assert";
-import { createNamespace, getObject, kubectlOk, secretConfig, serviceAccountEntries } from "./cluster";
+import { kubectlOk } from "../../testcluster/kubectl";
+import { createNamespace, getObject, secretConfig, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestStack, credentials, withStack } from "./pulumiStack";
 

@@ -5,15 +5,13 @@
  * and removes its own entry, `{ name: regcred }`, and nothing else.
  */
 import { strict as assert } from "assert";
+import { kubectlAsync, kubectlOk, serverSideApply } from "../../testcluster/kubectl";
 import {
     createNamespace,
     getObject,
-    kubectlAsync,
     kubectlDockerConfig,
-    kubectlOk,
     managersOf,
     secretConfig,
-    serverSideApply,
     serviceAccountEntries,
     serviceAccountExists,
     serviceAccountWithEntries,

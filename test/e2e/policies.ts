@@ -3,7 +3,9 @@
  * policy engine's webhook would: in-tree, so no webhook server is needed.
  */
 import { strict as assert } from "assert";
-import { Cluster, kubectl } from "./cluster";
+import { Cluster } from "../../testcluster/controlPlane";
+import { kubectl } from "../../testcluster/kubectl";
+import { waitFor } from "../../testcluster/waitFor";
 
 /** An admission policy that refuses our Secret in one namespace, as a policy engine's webhook would. */
 export function refuseSecretIn(cluster: Cluster, namespace: string): string {
@@ -33,15 +35,23 @@ export function refuseSecretIn(cluster: Cluster, namespace: string): string {
     return name;
 }
 
+/** Whether the API server refuses our Secret in `namespace` now, by this file's policy: a server-side dry run, which writes nothing. */
+function policyRefuses(cluster: Cluster, namespace: string): { refused: boolean; stderr: string } {
+    const probe = kubectl(cluster, ["create", "secret", "generic", "regcred", "-n", namespace, "--dry-run=server"]);
+    return { refused: probe.status !== 0 && /managed by the platform team/.test(probe.stderr), stderr: probe.stderr };
+}
+
 /** Waits until an admission policy is in force: the API server loads policies a moment after they are created. */
 export async function untilRefused(cluster: Cluster, namespace: string): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-        const probe = kubectl(cluster, ["create", "secret", "generic", "regcred", "-n", namespace, "--dry-run=server"]);
-        if (probe.status !== 0 && /managed by the platform team/.test(probe.stderr)) return;
-        assert.ok(Date.now() < deadline, `the admission policy did not take effect: ${probe.stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    let stderr = "";
+    await waitFor(
+        () => {
+            const probe = policyRefuses(cluster, namespace);
+            stderr = probe.stderr;
+            return probe.refused;
+        },
+        { awaited: `the admission policy to take effect in ${namespace}`, timeoutMs: 30_000, intervalMs: 250, lastSeen: () => stderr },
+    );
 }
 
 /**
@@ -51,11 +61,13 @@ export async function untilRefused(cluster: Cluster, namespace: string): Promise
  */
 export async function allowSecrets(cluster: Cluster, policy: string, namespace: string): Promise<void> {
     kubectl(cluster, ["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy, "--ignore-not-found"]);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-        const probe = kubectl(cluster, ["create", "secret", "generic", "regcred", "-n", namespace, "--dry-run=server"]);
-        if (probe.status === 0 || !/managed by the platform team/.test(probe.stderr)) return;
-        assert.ok(Date.now() < deadline, `the admission policy was still in force 30 s after its deletion: ${probe.stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    let stderr = "";
+    await waitFor(
+        () => {
+            const probe = policyRefuses(cluster, namespace);
+            stderr = probe.stderr;
+            return !probe.refused;
+        },
+        { awaited: `the API server to drop the deleted admission policy in ${namespace}`, timeoutMs: 30_000, intervalMs: 250, lastSeen: () => stderr },
+    );
 }

@@ -1,39 +1,21 @@
 /**
  * Real `pulumi up` and `pulumi destroy` runs for the e2e suite: the pinned
  * CLI and provider, driven through the Automation API with an inline
- * program, against one test cluster. State goes to a throwaway file backend,
- * so no run sees another's stacks or the user's.
+ * program, against one test cluster. State goes to the process's throwaway
+ * file backend (testcluster/scratch.ts), so no run sees another's stacks or
+ * the user's.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
-import { binary, toolPath } from "../../testcluster/toolchain";
-import { Cluster } from "./cluster";
+import { Cluster } from "../../testcluster/controlPlane";
+import { pulumiEnv, scratchDir } from "../../testcluster/scratch";
+import { binary } from "../../testcluster/toolchain";
 
 const PROJECT = "regcred-e2e";
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-e2e-"));
-
-/** Removes the suite's state backend and Pulumi home; the hooks call it last. */
-export function removeScratch(): void {
-    fs.rmSync(scratch, { recursive: true, force: true });
-}
-
-/** The environment every CLI run gets: offline, with the pinned tools first on PATH. */
-export function pulumiEnv(cluster: Cluster): Record<string, string> {
-    return {
-        KUBECONFIG: cluster.kubeconfig,
-        PATH: [...toolPath(), process.env.PATH].join(":"),
-        PULUMI_HOME: path.join(scratch, "home"),
-        PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "e2e-only",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    };
-}
 
 /** A program's body, given a provider for the test cluster. */
 export type TestProgram = (provider: k8s.Provider) => Record<string, unknown> | void;
@@ -57,8 +39,8 @@ export class TestStack {
     private constructor(public readonly stack: Stack) {}
 
     static async create(cluster: Cluster, name: string): Promise<TestStack> {
-        fs.mkdirSync(path.join(scratch, "state"), { recursive: true });
-        const workDir = path.join(scratch, "work", name);
+        fs.mkdirSync(scratchDir("state"), { recursive: true });
+        const workDir = scratchDir("work", name);
         fs.mkdirSync(workDir, { recursive: true });
         // The dynamic provider plugin finds the SDK from the program's directory, as it would in a user's project.
         // A stack created again under the same name (a lost state) finds the link there already.
@@ -72,7 +54,7 @@ export class TestStack {
                 workDir,
                 pulumiCommand,
                 envVars: pulumiEnv(cluster),
-                projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${path.join(scratch, "state")}` } },
+                projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${scratchDir("state")}` } },
             },
         );
         self = new TestStack(stack);

@@ -7,7 +7,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Cluster, kubectl } from "./cluster";
+import { Cluster } from "../../testcluster/controlPlane";
+import { kubectl } from "../../testcluster/kubectl";
 
 const README = path.join(__dirname, "..", "..", "README.md");
 

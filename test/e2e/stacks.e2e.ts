@@ -11,11 +11,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { freePorts } from "../../testcluster/controlPlane";
+import { Cluster, freePorts } from "../../testcluster/controlPlane";
+import { kubectl, kubectlOk } from "../../testcluster/kubectl";
+import { pulumiEnv, startCluster, stopCluster } from "../../testcluster/scratch";
 import { binary } from "../../testcluster/toolchain";
-import { Cluster, createNamespace, kubectl, kubectlOk, secretConfig, serviceAccountEntries, startCluster, stopCluster } from "./cluster";
+import { createNamespace, secretConfig, serviceAccountEntries } from "./cluster";
 import { sharedCluster } from "./hooks";
-import { pulumiEnv } from "./pulumiStack";
 
 const ROOT = path.join(__dirname, "..", "..");
 const stackPath = (stack: string) => path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
