@@ -38,7 +38,8 @@ interface Summary {
     readonly growthMb: number;
 }
 
-export function median(values: number[]): number {
+/** The middle value; for an even number of values, the mean of the two middle ones. */
+export function median(values: readonly number[]): number {
     const sorted = [...values].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;

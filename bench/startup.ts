@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { median } from "./report";
 
 export interface StartupRow {
     readonly how: string;
@@ -60,7 +61,6 @@ export function measureStartup(runs: number): StartupRow[] {
         variants.forEach((variant, v) => samples[v].push(start(variant.args)));
     }
     const builds = Array.from({ length: runs }, build);
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     return [
         ...variants.map((variant, v) => ({ how: variant.how, ms: median(samples[v]) })),
         { how: "building that JavaScript first (tsc --noCheck)", ms: median(builds) },

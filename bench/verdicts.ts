@@ -26,7 +26,7 @@ const WRITE_VERBS = ["POST", "PUT", "PATCH", "APPLY", "DELETE"];
 export function realEngineVerdicts(measured: Measured, setting: string): string[] {
     const time = (size: number, label: string) => {
         const values = measured.seconds(size, label);
-        return values === undefined || values.length === 0 ? undefined : median([...values]);
+        return values === undefined || values.length === 0 ? undefined : median(values);
     };
     const of = (size: number, operation: string) => time(size, `${setting}: ${operation}`);
     const verdict = (holds: boolean, text: string) => `- **${holds ? "holds" : "MISSED"}**: ${text}`;

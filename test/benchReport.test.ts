@@ -30,6 +30,11 @@ function scalingRows(scale: number, factorAtLarge = 1): Row[] {
 const verdictFor = (lines: string[], about: string) => lines.find((line) => line.includes(about))!.split(":")[0];
 
 describe("benchmark figures", () => {
+    it("a median of an odd number of runs is the middle one, of an even number the mean of the two middle ones", () => {
+        assert.equal(median([5, 1, 3]), 3);
+        assert.equal(median([4, 1, 3, 2]), 2.5);
+    });
+
     it("a ratio is the geometric mean of the rounds' ratios, so 0.8 and 1.25 cancel out", () => {
         const { ratio, low, high } = estimateRatio([0.8, 1.25, 0.8, 1.25]);
         assert.ok(Math.abs(ratio - 1) < 1e-12, String(ratio));
