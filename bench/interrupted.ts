@@ -20,14 +20,14 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { Cluster } from "../testcluster/controlPlane";
 import { kubectl } from "../testcluster/kubectl";
 import { removeScratch, startCluster, stopCluster } from "../testcluster/scratch";
+import { commandLine, flagValue } from "./flags";
 import { pulumiProcesses } from "./peakMemory";
 import { benchStack, createNamespaces, seconds, versions } from "./realStack";
 import { SETTINGS, Settings, slug } from "./settings";
 import { INTERRUPTED_SECTION, writeSection } from "./sections";
 
-const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
-const SIZE = Number(argument("--size") ?? 300);
-const OUT = argument("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
+const SIZE = Number(flagValue("--size") ?? 300);
+const OUT = flagValue("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
 
 /** Checkpoints on (the client rate raised, so that the run is not paced by it) and off. */
 const COMPARED = ["client 1000/2000", "tuned"].map((name) => SETTINGS.find((settings) => settings.name === name)!);
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     const section = [
         "## Interrupted up",
         "",
-        `\`npm run bench:interrupted${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: a first \`up\` to ${SIZE} namespaces, stopped once half the Secrets exist, on ${versions()}.`,
+        `\`${commandLine("bench:interrupted")}\`: a first \`up\` to ${SIZE} namespaces, stopped once half the Secrets exist, on ${versions()}.`,
         '"client 1000/2000" writes checkpoints, "tuned" is the same with `PULUMI_SKIP_CHECKPOINTS=true`. SIGINT is Ctrl-C (the CLI cancels and writes its state); SIGKILL kills the CLI and its plugins at once, as a crash or a killed CI runner does. "entries" are service accounts holding our entry; in the state, those the entries resource records as its own. "A destroy now would leave behind" counts the Secrets and entries in the cluster that the state does not record.',
         "",
         table(outcomes),

@@ -28,6 +28,7 @@ import * as path from "path";
 import { Cluster, apiGet } from "../testcluster/controlPlane";
 import { kubectlOk, serverSideApply } from "../testcluster/kubectl";
 import { removeScratch, startCluster, stopCluster } from "../testcluster/scratch";
+import { commandLine, flagValue } from "./flags";
 import { PeakRss } from "./peakMemory";
 import { benchStack, createNamespaces, deleteNamespaces, runOperation, seconds, versions } from "./realStack";
 import { median } from "./report";
@@ -35,13 +36,12 @@ import { REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, writeSection } from 
 import { LOGIN, README_ROUTE, SETTINGS, Settings, slug } from "./settings";
 import { FLOOR, LOOP, realEngineVerdicts } from "./verdicts";
 
-const argument = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const quick = process.argv.includes("--quick");
-const SIZES = (argument("--sizes") ?? (quick ? "100" : "100,1000,2000")).split(",").map(Number);
-const ROUNDS = Number(argument("--rounds") ?? (quick ? 1 : 3));
-const OUT = argument("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
+const SIZES = (flagValue("--sizes") ?? (quick ? "100" : "100,1000,2000")).split(",").map(Number);
+const ROUNDS = Number(flagValue("--rounds") ?? (quick ? 1 : 3));
+const OUT = flagValue("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
 
-const chosen = argument("--settings")?.split(",");
+const chosen = flagValue("--settings")?.split(",");
 const MEASURED = chosen === undefined ? [README_ROUTE] : chosen.includes("all") ? SETTINGS : SETTINGS.filter((settings) => chosen.includes(slug(settings)));
 if (MEASURED.length === 0) {
     throw new Error(`--settings takes all, or some of ${SETTINGS.map(slug).join(", ")}`);
@@ -243,7 +243,7 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
     const section = [
         byRoute ? "## Real engine" : "## Real engine: settings compared",
         "",
-        `\`npm run bench:real${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${rounds === ROUNDS ? `${ROUNDS} round(s)` : `${rounds} of ${ROUNDS} rounds so far`}, on ${versions()}.`,
+        `\`${commandLine("bench:real")}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${rounds === ROUNDS ? `${ROUNDS} round(s)` : `${rounds} of ${ROUNDS} rounds so far`}, on ${versions()}.`,
         'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. The loop is measured up to 1,000 namespaces.',
         'Each Pulumi operation runs in a process of its own, as `npm run preview|up|destroy` runs it: the program served from that process to the plain CLI (stacks/pulumiRun.ts), `up` and `destroy` with `--yes --skip-preview`, the CLI\'s output going to a log file. So each time includes starting Node and loading the program. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview.',
         `The settings: ${MEASURED.map(describeSettings).join("; ")}. Where a setting names no \`PULUMI_SKIP_CHECKPOINTS\` or \`--parallel\`, the route's own apply: \`PULUMI_SKIP_CHECKPOINTS=true\`, and \`--parallel 64\` for destroy (the CLI's own default is 4 per CPU, here ${4 * os.availableParallelism()}).`,

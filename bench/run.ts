@@ -11,6 +11,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { flagValue } from "./flags";
 import { Row, Sample, Variant, fixed, spread, summarizeRow, table, targets } from "./report";
 import { CLUSTER_SECTIONS, sectionOf } from "./sections";
 import { StartupRow, measureStartup } from "./startup";
@@ -22,10 +23,10 @@ const SERVICE_ACCOUNTS = [1, 3];
 // speed during the run falls on all sizes alike, not on the last ones. One run
 // here varies by 7% to 13% (standard deviation) from the next, and a round's
 // ratio by 8% to 11%: 20 rounds know a ratio to within about ±4%.
-const roundsFlag = process.argv.indexOf("--rounds");
-const ROUNDS = roundsFlag >= 0 ? Number(process.argv[roundsFlag + 1]) : quick ? 3 : 20;
+const roundsFlag = flagValue("--rounds");
+const ROUNDS = roundsFlag !== undefined ? Number(roundsFlag) : quick ? 3 : 20;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 2) {
-    throw new Error(`--rounds must be a whole number of at least 2 (an interval needs two rounds), not ${process.argv[roundsFlag + 1]}`);
+    throw new Error(`--rounds must be a whole number of at least 2 (an interval needs two rounds), not ${roundsFlag}`);
 }
 const measureScript = path.join(__dirname, "measure.js");
 
