@@ -10,7 +10,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { Cluster, freePorts } from "../../testcluster/controlPlane";
 import { kubectl } from "../../testcluster/kubectl";
-import { createNamespace, getObject, secretConfig, serviceAccountEntries } from "./cluster";
+import { createNamespace, getObject, imagePullSecretNames, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { credentials, withStack } from "./pulumiStack";
 import { apply, readmeRbac } from "./rbac";
@@ -25,7 +25,7 @@ describe("access and failures, on a real API server", function () {
 
         await withStack(cluster, "rbac-ok", async (stack) => {
             await stack.up(credentials(["rbac-ok"]), { as: "deployer" });
-            assert.deepEqual(serviceAccountEntries(cluster, "rbac-ok"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "rbac-ok"), ["regcred"]);
             const uid = getObject(cluster, "secret", "rbac-ok", "regcred").metadata.uid;
 
             await stack.up(credentials(["rbac-ok"], { password: "rotated-token" }), { as: "deployer" });
@@ -34,7 +34,7 @@ describe("access and failures, on a real API server", function () {
 
             await stack.destroy();
             assert.equal(secretConfig(cluster, "rbac-ok", "regcred"), undefined);
-            assert.equal(serviceAccountEntries(cluster, "rbac-ok"), undefined);
+            assert.equal(imagePullSecretNames(cluster, "rbac-ok"), undefined);
         });
     });
 

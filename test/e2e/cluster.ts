@@ -30,7 +30,7 @@ export function deleteNamespace(cluster: Cluster, namespace: string): void {
 }
 
 /** The names in a service account's `imagePullSecrets`, in order; undefined when it has no list. */
-export function serviceAccountEntries(cluster: Cluster, namespace: string, serviceAccount = "default"): string[] | undefined {
+export function imagePullSecretNames(cluster: Cluster, namespace: string, serviceAccount = "default"): string[] | undefined {
     const account = getObject(cluster, "serviceaccount", namespace, serviceAccount);
     assert.ok(account !== undefined, `service account ${namespace}/${serviceAccount} does not exist`);
     return account.imagePullSecrets?.map((entry: { name: string }) => entry.name);
@@ -100,7 +100,7 @@ export async function watchEntries(cluster: Cluster, current: readonly string[],
     return {
         stop: async () => {
             // Until the watch has caught up with the list as it is now (read directly), not a guessed pause.
-            const now = JSON.stringify(serviceAccountEntries(cluster, namespace, serviceAccount) ?? []);
+            const now = JSON.stringify(imagePullSecretNames(cluster, namespace, serviceAccount) ?? []);
             await waitFor(() => JSON.stringify(lines().at(-1)) === now, { awaited: `the watch to report ${now}`, timeoutMs: 30_000, intervalMs: 50 }).catch(() => {
                 // A watch that lags behind still returns what it reported: the caller's assertions judge it.
             });

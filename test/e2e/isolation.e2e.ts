@@ -10,7 +10,7 @@
 import { strict as assert } from "assert";
 import { Cluster } from "../../testcluster/controlPlane";
 import { kubectl, kubectlOk } from "../../testcluster/kubectl";
-import { createNamespace, secretConfig, serviceAccountEntries } from "./cluster";
+import { createNamespace, imagePullSecretNames, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestStack, credentials, withStack } from "./pulumiStack";
 import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
@@ -73,15 +73,15 @@ describe("one bad namespace holds back no other, on a real API server", function
                 const error = await stack.upFails(program(all));
                 for (const namespace of good) {
                     assert.ok(secretConfig(cluster, namespace, "regcred")?.includes('"e2e-user"'), `${namespace} has no Secret`);
-                    assert.deepEqual(serviceAccountEntries(cluster, namespace), ["regcred"], namespace);
+                    assert.deepEqual(imagePullSecretNames(cluster, namespace), ["regcred"], namespace);
                 }
                 // No service account names a Secret that is not there.
                 assert.equal(secretConfig(cluster, refused, "regcred"), undefined);
-                assert.equal(serviceAccountEntries(cluster, refused), undefined);
+                assert.equal(imagePullSecretNames(cluster, refused), undefined);
                 assert.equal(secretConfig(cluster, terminating, "regcred"), undefined);
                 // The misspelt account's namespace has its Secret; the account that exists is not touched.
                 assert.ok(secretConfig(cluster, misspelt, "regcred") !== undefined);
-                assert.equal(serviceAccountEntries(cluster, misspelt), undefined);
+                assert.equal(imagePullSecretNames(cluster, misspelt), undefined);
 
                 assert.match(error, /4 namespaces of 21 are not rolled out; the other 17 are/);
                 assertNamedOnce(error, terminating, /being deleted/);
@@ -100,7 +100,7 @@ describe("one bad namespace holds back no other, on a real API server", function
                 await stack.up(credentials(fixed, { serviceAccountWaitSeconds: 3 }));
                 for (const namespace of fixed) {
                     assert.ok(secretConfig(cluster, namespace, "regcred") !== undefined, `${namespace} has no Secret`);
-                    assert.deepEqual(serviceAccountEntries(cluster, namespace), ["regcred"], namespace);
+                    assert.deepEqual(imagePullSecretNames(cluster, namespace), ["regcred"], namespace);
                 }
             });
         } finally {
@@ -124,10 +124,10 @@ describe("one bad namespace holds back no other, on a real API server", function
 
             const error = await stack.upFails(credentials(all), { as: "deployer" });
             for (const namespace of all.filter((candidate) => candidate !== denied)) {
-                assert.deepEqual(serviceAccountEntries(cluster, namespace), ["regcred"], namespace);
+                assert.deepEqual(imagePullSecretNames(cluster, namespace), ["regcred"], namespace);
             }
             assert.equal(secretConfig(cluster, denied, "regcred"), undefined);
-            assert.equal(serviceAccountEntries(cluster, denied), undefined);
+            assert.equal(imagePullSecretNames(cluster, denied), undefined);
             assert.match(error, /1 namespace of 20 is not rolled out; the other 19 are/);
             assertNamedOnce(error, denied, /its Secret could not be written/);
             assert.match(error, /User "regcred-deployer" cannot patch resource "secrets" in API group "" in the namespace "iso-rbac-10"/);
@@ -135,7 +135,7 @@ describe("one bad namespace holds back no other, on a real API server", function
             // Granted, the next up converges.
             applyReadmeRbac(cluster, denied, "regcred-deployer");
             await stack.up(credentials(all), { as: "deployer" });
-            assert.deepEqual(serviceAccountEntries(cluster, denied), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, denied), ["regcred"]);
         });
     });
 });

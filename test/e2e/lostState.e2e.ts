@@ -9,7 +9,7 @@
  */
 import { strict as assert } from "assert";
 import { kubectlOk } from "../../testcluster/kubectl";
-import { createNamespace, getObject, secretConfig, serviceAccountEntries } from "./cluster";
+import { createNamespace, getObject, imagePullSecretNames, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestStack, credentials, withStack } from "./pulumiStack";
 
@@ -38,15 +38,15 @@ describe("recovery after a lost state", function () {
                 assert.match(secretConfig(cluster, namespace, "regcred") ?? "", /"password":"rotated-while-lost"/, namespace);
             }
             assert.equal(getObject(cluster, "secret", "lost-alone", "regcred").metadata.uid, uid, "taken back, not replaced");
-            assert.deepEqual(serviceAccountEntries(cluster, "lost-alone"), ["regcred"]);
-            assert.deepEqual(serviceAccountEntries(cluster, "lost-shared"), ["theirs", "regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "lost-alone"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "lost-shared"), ["theirs", "regcred"]);
 
             await stack.destroy();
             for (const namespace of namespaces) {
                 assert.equal(secretConfig(cluster, namespace, "regcred"), undefined, namespace);
             }
-            assert.deepEqual(serviceAccountEntries(cluster, "lost-alone") ?? [], [], "our entry, recognised by its field manager, is removed");
-            assert.deepEqual(serviceAccountEntries(cluster, "lost-shared"), ["theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "lost-alone") ?? [], [], "our entry, recognised by its field manager, is removed");
+            assert.deepEqual(imagePullSecretNames(cluster, "lost-shared"), ["theirs"]);
         });
     });
 });

@@ -9,10 +9,10 @@ import { kubectlAsync, kubectlOk, serverSideApply } from "../../testcluster/kube
 import {
     createNamespace,
     getObject,
+    imagePullSecretNames,
     kubectlDockerConfig,
     managersOf,
     secretConfig,
-    serviceAccountEntries,
     serviceAccountExists,
     serviceAccountWithEntries,
     watchEntries,
@@ -39,11 +39,11 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         await withStack(cluster, "own-fresh", async (stack) => {
             await stack.up(credentials(["own-fresh"]));
             assert.equal(secretConfig(cluster, "own-fresh", "regcred"), kubectlBytes());
-            assert.deepEqual(serviceAccountEntries(cluster, "own-fresh"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-fresh"), ["regcred"]);
 
             await stack.destroy();
             assert.equal(secretConfig(cluster, "own-fresh", "regcred"), undefined);
-            assert.deepEqual(serviceAccountEntries(cluster, "own-fresh") ?? [], []);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-fresh") ?? [], []);
         });
     });
 
@@ -53,10 +53,10 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         kubectlPatchList("own-kpatch", ["theirs"]);
         await withStack(cluster, "own-kpatch", async (stack) => {
             await stack.up(credentials(["own-kpatch"]));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-kpatch"), ["theirs", "regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-kpatch"), ["theirs", "regcred"]);
 
             await stack.destroy();
-            assert.deepEqual(serviceAccountEntries(cluster, "own-kpatch"), ["theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-kpatch"), ["theirs"]);
         });
     });
 
@@ -70,7 +70,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             assert.equal(getObject(cluster, "serviceaccount", "own-same", "default").metadata.resourceVersion, before);
 
             await stack.destroy();
-            assert.deepEqual(serviceAccountEntries(cluster, "own-same"), ["regcred", "theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-same"), ["regcred", "theirs"]);
         });
     });
 
@@ -80,12 +80,12 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         serverSideApply(cluster, serviceAccountWithEntries("own-ssa", ["other"]), "other-tool");
         await withStack(cluster, "own-ssa", async (stack) => {
             await stack.up(credentials(["own-ssa"]));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-ssa"), ["other", "regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-ssa"), ["other", "regcred"]);
             // Any write to an atomic list takes it over in managedFields (as kubectl patch does): theirs is now a conflict with us, not a silent loss.
             assert.deepEqual(managersOf(cluster, "own-ssa"), [manager("own-ssa")]);
 
             await stack.destroy();
-            assert.deepEqual(serviceAccountEntries(cluster, "own-ssa"), ["other"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-ssa"), ["other"]);
         });
     });
 
@@ -96,19 +96,19 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         openshift();
         await withStack(cluster, "own-openshift", async (stack) => {
             await stack.up(credentials(["own-openshift"]));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p", "regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-openshift"), ["default-dockercfg-x7k2p", "regcred"]);
 
             // The atomic list is theirs to set whole again: our entry goes.
             openshift();
-            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-openshift"), ["default-dockercfg-x7k2p"]);
             await stack.refresh();
             const preview = await stack.preview(credentials(["own-openshift"]));
             assert.match(preview, /\+ own-openshift\/default: "regcred"/);
             await stack.up(credentials(["own-openshift"]));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p", "regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-openshift"), ["default-dockercfg-x7k2p", "regcred"]);
 
             await stack.destroy();
-            assert.deepEqual(serviceAccountEntries(cluster, "own-openshift"), ["default-dockercfg-x7k2p"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-openshift"), ["default-dockercfg-x7k2p"]);
         });
     });
 
@@ -124,8 +124,8 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             assert.match(preview, /- own-drop\/default: "regcred"/);
             await stack.up(credentials(["own-keep"]));
 
-            assert.deepEqual(serviceAccountEntries(cluster, "own-keep"), ["theirs", "regcred"]);
-            assert.deepEqual(serviceAccountEntries(cluster, "own-drop"), ["theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-keep"), ["theirs", "regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-drop"), ["theirs"]);
             assert.equal(secretConfig(cluster, "own-drop", "regcred"), undefined);
         });
     });
@@ -140,7 +140,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             await stack.up(credentials(["own-rename"], { secretName: "regcred-v2" }));
             const seen = await watch.stop();
 
-            assert.deepEqual(serviceAccountEntries(cluster, "own-rename"), ["theirs", "regcred-v2"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-rename"), ["theirs", "regcred-v2"]);
             assert.ok(seen.some((names) => names.includes("regcred") && names.includes("regcred-v2")), `never both: ${JSON.stringify(seen)}`);
             assert.ok(seen.every((names) => names.includes("regcred") || names.includes("regcred-v2")), `a moment with neither: ${JSON.stringify(seen)}`);
             assert.ok(seen.every((names) => names[0] === "theirs"), `their entry moved: ${JSON.stringify(seen)}`);
@@ -171,7 +171,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
 
             // Each writer's patch succeeded, so a lost entry would leave a gap in its sequence.
             for (const namespace of namespaces) {
-                const entries = serviceAccountEntries(cluster, namespace) ?? [];
+                const entries = imagePullSecretNames(cluster, namespace) ?? [];
                 const theirs = entries.filter((name) => name !== "regcred");
                 assert.deepEqual(theirs, theirs.map((_, i) => `writer-${i}`), namespace);
                 assert.ok(theirs.length > 2, `the writer did not run during the up in ${namespace}`);
@@ -189,7 +189,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             assert.match(error, /never creates service accounts/);
             assert.match(error, /the namespace's Secret is in place/);
             assert.equal(serviceAccountExists(cluster, "own-typo", "defualt"), false);
-            assert.deepEqual(serviceAccountEntries(cluster, "own-typo"), ["regcred"], "the account that exists is held back by no other");
+            assert.deepEqual(imagePullSecretNames(cluster, "own-typo"), ["regcred"], "the account that exists is held back by no other");
         });
     });
 
@@ -199,7 +199,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         await withStack(cluster, "own-late", async (stack) => {
             setTimeout(() => kubectlOk(cluster, "create", "serviceaccount", "builder", "-n", "own-late"), 4000);
             await stack.up(credentials([{ name: "own-late", serviceAccounts: ["builder"] }], { serviceAccountWaitSeconds: 60 }));
-            assert.deepEqual(serviceAccountEntries(cluster, "own-late", "builder"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "own-late", "builder"), ["regcred"]);
         });
     });
 });

@@ -15,7 +15,7 @@ import { Cluster, freePorts } from "../../testcluster/controlPlane";
 import { kubectl, kubectlOk } from "../../testcluster/kubectl";
 import { pulumiEnv, startCluster, stopCluster } from "../../testcluster/scratch";
 import { binary } from "../../testcluster/toolchain";
-import { createNamespace, secretConfig, serviceAccountEntries } from "./cluster";
+import { createNamespace, imagePullSecretNames, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -79,13 +79,13 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
             for (const namespace of ["default", "sandbox"]) {
                 assert.equal(secretConfig(cluster, namespace, "regcred"), dockerConfig);
             }
-            assert.deepEqual(serviceAccountEntries(cluster, "default"), ["regcred"]);
-            assert.deepEqual(serviceAccountEntries(cluster, "sandbox"), ["regcred"]);
-            assert.deepEqual(serviceAccountEntries(cluster, "sandbox", "ci-runner"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "default"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "sandbox"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "sandbox", "ci-runner"), ["regcred"]);
 
             npmRun(env, "destroy", "--", stack, "--yes");
             assert.equal(secretConfig(cluster, "sandbox", "regcred"), undefined);
-            assert.deepEqual(serviceAccountEntries(cluster, "sandbox", "ci-runner") ?? [], []);
+            assert.deepEqual(imagePullSecretNames(cluster, "sandbox", "ci-runner") ?? [], []);
         } finally {
             removeStack(stack, env);
         }
@@ -122,7 +122,7 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
             const config = JSON.parse(secretConfig(cluster, "demo", "regcred") ?? "{}");
             assert.deepEqual(Object.keys(config.auths), ["registry.local.test"]);
             assert.equal(config.auths["registry.local.test"].username, "demo");
-            assert.deepEqual(serviceAccountEntries(cluster, "demo"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "demo"), ["regcred"]);
             npmRun(env, "destroy", "--", stack, "--yes");
         } finally {
             removeStack(stack, env);
@@ -151,8 +151,8 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
             for (const cluster of clusters) {
                 const config = JSON.parse(secretConfig(cluster, "payments", "regcred") ?? "{}");
                 assert.equal(config.auths["ghcr.io"].password, "prod-token");
-                assert.deepEqual(serviceAccountEntries(cluster, "checkout", "checkout-api"), ["regcred"]);
-                assert.deepEqual(serviceAccountEntries(cluster, "legacy-billing"), ["regcred"]);
+                assert.deepEqual(imagePullSecretNames(cluster, "checkout", "checkout-api"), ["regcred"]);
+                assert.deepEqual(imagePullSecretNames(cluster, "legacy-billing"), ["regcred"]);
             }
             npmRun(env, "destroy", "--", stack, "--yes");
             for (const cluster of clusters) {
@@ -194,8 +194,8 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
             for (const namespace of namespaces) {
                 assert.ok(secretConfig(up, namespace, "regcred")?.includes("prod-token"), `${namespace} has no Secret on the cluster that is up`);
             }
-            assert.deepEqual(serviceAccountEntries(up, "checkout", "checkout-api"), ["regcred"]);
-            assert.deepEqual(serviceAccountEntries(up, "legacy-billing"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(up, "checkout", "checkout-api"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(up, "legacy-billing"), ["regcred"]);
             // The closing summary names the cluster that is down, once, and nothing of the one that is up.
             const summary = failed.stderr.slice(failed.stderr.lastIndexOf("Not rolled out, by cluster"));
             assert.match(summary, /Every other cluster \(1\) is rolled out\./);
@@ -208,7 +208,7 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
             npmRun(env, "up", "--", stack, "--yes");
             for (const cluster of clusters) {
                 assert.ok(secretConfig(cluster, "payments", "regcred")?.includes("prod-token"));
-                assert.deepEqual(serviceAccountEntries(cluster, "checkout", "checkout-api"), ["regcred"]);
+                assert.deepEqual(imagePullSecretNames(cluster, "checkout", "checkout-api"), ["regcred"]);
             }
             npmRun(env, "destroy", "--", stack, "--yes");
         } finally {

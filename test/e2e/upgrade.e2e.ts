@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { kubectlOk } from "../../testcluster/kubectl";
-import { createNamespace, getObject, serviceAccountEntries } from "./cluster";
+import { createNamespace, getObject, imagePullSecretNames } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { E2E_LOGIN, TestProgram, pulumi, withStack } from "./pulumiStack";
 import type * as current from "../../components";
@@ -46,16 +46,16 @@ describe("upgrading a stack from 0.1.0", function () {
 
         await withStack(cluster, "upgrade", async (stack) => {
             await stack.up(program(legacy.RegistryCredentials));
-            assert.deepEqual(serviceAccountEntries(cluster, "upg-alone"), ["regcred"]);
-            assert.deepEqual(serviceAccountEntries(cluster, "upg-shared"), ["regcred", "theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "upg-alone"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "upg-shared"), ["regcred", "theirs"]);
             const before = await stack.stack.exportStack();
             assert.equal(before.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch").length, 2);
             const secretBefore = getObject(cluster, "secret", "upg-alone", "regcred");
 
             const { RegistryCredentials } = await import("../../components");
             await stack.up(program(RegistryCredentials));
-            assert.deepEqual(serviceAccountEntries(cluster, "upg-alone"), ["regcred"]);
-            assert.deepEqual(serviceAccountEntries(cluster, "upg-shared"), ["regcred", "theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "upg-alone"), ["regcred"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "upg-shared"), ["regcred", "theirs"]);
             const after = await stack.stack.exportStack();
             assert.equal(after.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch").length, 0);
             assert.match(stack.output, /takeOwnership is deprecated and ignored/);
@@ -71,8 +71,8 @@ describe("upgrading a stack from 0.1.0", function () {
 
             // Entries 0.1.0 wrote are ours: destroy removes them, and only them.
             await stack.destroy();
-            assert.deepEqual(serviceAccountEntries(cluster, "upg-alone") ?? [], []);
-            assert.deepEqual(serviceAccountEntries(cluster, "upg-shared"), ["theirs"]);
+            assert.deepEqual(imagePullSecretNames(cluster, "upg-alone") ?? [], []);
+            assert.deepEqual(imagePullSecretNames(cluster, "upg-shared"), ["theirs"]);
         });
     });
 });
