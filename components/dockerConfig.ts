@@ -1,7 +1,8 @@
 /**
  * How `.dockerconfigjson` is built: byte for byte what
  * `kubectl create secret docker-registry` writes for the same credentials, so
- * that a Secret first made with kubectl can be adopted without a data change.
+ * that a Secret first made with kubectl can be adopted without a data change;
+ * and how an entry's `auth` is read back.
  */
 
 /** Docker Hub's key in a docker config, and kubectl's default `--docker-server`. */
@@ -31,6 +32,17 @@ export function encodeDockerConfig(logins: readonly ResolvedLogin[]): string {
         .sort((a, b) => Buffer.compare(Buffer.from(a.server), Buffer.from(b.server)))
         .map((login) => `${goJsonString(login.server)}:${encodeEntry(login)}`);
     return `{"auths":{${entries.join(",")}}}`;
+}
+
+/**
+ * An `auth` value read as the kubelet reads it: base64 of `username:password`,
+ * split at the first ':'. Undefined when there is no user name before it.
+ * Callers that need a password check it is not empty.
+ */
+export function decodeAuth(auth: string): { username: string; password: string } | undefined {
+    const decoded = Buffer.from(auth, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
 }
 
 function encodeEntry({ username, password, email }: ResolvedLogin): string {

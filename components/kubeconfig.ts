@@ -6,6 +6,11 @@
  * (serviceAccountEntries.ts) runs in Pulumi's dynamic provider process,
  * which cannot see the Kubernetes provider, so the program reads the
  * kubeconfig for it: the user passes credentials once, to their provider.
+ *
+ * Also the kubeconfig as kubectl reads it (the files KUBECONFIG lists, the
+ * first `current-context` among them, which file defines a context), for
+ * programs that pick a provider's kubeconfig file, as this repository's
+ * stacks do: the provider reads only one file.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -178,4 +183,40 @@ function str(value: unknown): string | undefined {
 
 function dropUndefined<T extends object>(object: T): T {
     return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null)) as T;
+}
+
+/** The current context as kubectl resolves it (the first file that sets one wins), with that file. */
+export function currentContext(kubeconfig = process.env.KUBECONFIG): { context: string; file: string } | undefined {
+    for (const file of kubeconfigFiles(kubeconfig)) {
+        const context = readKubeconfigFile(file)?.["current-context"];
+        if (typeof context === "string" && context !== "") {
+            return { context, file };
+        }
+    }
+    return undefined;
+}
+
+/**
+ * The provider reads KUBECONFIG as one file (or one document), where kubectl
+ * takes a list of files: `KUBECONFIG=eu.yaml:us.yaml` fails in the provider
+ * with a JSON parse error. So when KUBECONFIG lists several files, give each
+ * provider the file that defines its context. With one file, or none that
+ * defines it, leave the provider to its defaults.
+ */
+export function kubeconfigFileFor(context: string | undefined, kubeconfig = process.env.KUBECONFIG): string | undefined {
+    const files = listedFiles(kubeconfig);
+    if (files.length < 2) {
+        return undefined;
+    }
+    const wanted = context ?? currentContext(kubeconfig)?.context;
+    return files.find((file) => fileDefines(file, wanted));
+}
+
+/** Whether any of the kubeconfig's files defines the context (read offline, as render reads it). */
+export function definesContext(context: string, kubeconfig = process.env.KUBECONFIG): boolean {
+    return kubeconfigFiles(kubeconfig).some((file) => fileDefines(file, context));
+}
+
+function fileDefines(file: string, context: string | undefined): boolean {
+    return (readKubeconfigFile(file)?.contexts ?? []).some((entry) => entry?.name === context);
 }

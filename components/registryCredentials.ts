@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { admissionObjects } from "./admissionPolicy";
-import { NamespaceTarget, RegistryCredentialsArgs } from "./args";
+import { RegistryCredentialsArgs } from "./args";
+import { warnIfDeprecated } from "./deprecated";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
 import { NOT_CHECKED, checkCluster } from "./clusterCheck";
 import { KubeConnection, UnusableConnection, connectionFor } from "./kubeconfig";
@@ -10,7 +11,10 @@ import { reportCheck, reportFailures } from "./failureReport";
 import { admissionPolicyName, childName, defaultFieldManager } from "./names";
 import { entryKey } from "./serviceAccountEntry";
 import { ServiceAccountEntries } from "./serviceAccountEntries";
-import { Problem, dockerConfigProblems, invalidArgsError, loginProblems, validateArgs } from "./validate";
+import { Problem, invalidArgsError } from "./problems";
+import { validateArgs } from "./validateArgs";
+import { dockerConfigProblems } from "./validateDockerConfig";
+import { loginProblems } from "./validateLogins";
 import { verifiedConfig } from "./verifyLogins";
 
 /** The component's type token. */
@@ -67,7 +71,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
      *
      * @deprecated Always empty since 0.2.0, which no longer declares a
      * ServiceAccountPatch per service account: see `serviceAccounts` and
-     * `serviceAccountEntries`.
+     * `serviceAccountEntries`. It goes in 1.0.
      */
     public readonly serviceAccountPatches: Record<string, k8s.core.v1.ServiceAccountPatch> = {};
     /** The Secret's name in every namespace. */
@@ -292,24 +296,6 @@ export function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefine
             return [context === undefined ? "the current context" : `context "${context}"`, server === undefined ? [] : [`(${server})`]].flat().join(" ");
         }),
     };
-}
-
-/** Settings that 0.2.0 no longer needs, said once per component. */
-function warnIfDeprecated(args: RegistryCredentialsArgs, component: RegistryCredentials): void {
-    const perNamespace = args.namespaces.filter((target): target is NamespaceTarget => typeof target === "object");
-    if (args.takeOwnership !== undefined || perNamespace.some((target) => target.takeOwnership !== undefined)) {
-        pulumi.log.warn(
-            "takeOwnership is deprecated and ignored: since 0.2.0 the component adds and removes only its own entry in imagePullSecrets " +
-                "and never takes the list from another writer, so there is nothing to force. Remove it.",
-            component,
-        );
-    }
-    if (args.keepImagePullSecrets !== undefined || perNamespace.some((target) => target.keepImagePullSecrets !== undefined)) {
-        pulumi.log.warn(
-            "keepImagePullSecrets is deprecated and ignored: since 0.2.0 every other entry in imagePullSecrets is kept as it is. Remove it.",
-            component,
-        );
-    }
 }
 
 /**

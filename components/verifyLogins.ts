@@ -9,6 +9,7 @@
 import * as http from "http";
 import * as tls from "tls";
 import * as pulumi from "@pulumi/pulumi";
+import { decodeAuth } from "./dockerConfig";
 import { HttpAnswer, HttpRequestOptions, httpRequest } from "./httpRequest";
 import { DOCKER_HUB_KEY, kubeletKey } from "./registryKey";
 
@@ -99,10 +100,9 @@ function loginsOf(text: string): LoginToCheck[] {
         if (!entry.auth) {
             return { server, username: entry.username ?? "", password: entry.password ?? "" };
         }
-        // Where an entry has auth, the kubelet uses it over username and password, split at its first ':'.
-        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
-        const colon = decoded.indexOf(":");
-        return { server, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+        // Where an entry has auth, the kubelet uses it over username and password.
+        const login = decodeAuth(entry.auth);
+        return { server, username: login?.username ?? "", password: login?.password ?? "" };
     });
 }
 

@@ -9,7 +9,7 @@
  * Messages name servers and helpers, never what a helper returned.
  */
 import { spawnSync } from "child_process";
-import { encodeDockerConfig } from "../components/dockerConfig";
+import { decodeAuth, encodeDockerConfig, isPlainObject } from "../components";
 
 /** Runs a helper: `docker-credential-<name> <action>` with `input` on stdin. */
 export type RunHelper = (name: string, action: "get" | "list", input: string) => { status: number | null; stdout: string; stderr: string; missing?: boolean };
@@ -35,7 +35,7 @@ export function resolveCredentialHelpers(text: string, run: RunHelper = runHelpe
         return undefined;
     }
 
-    const auths = isObjectMap(config.auths) ? config.auths : {};
+    const auths = isPlainObject(config.auths) ? config.auths : {};
     const servers = new Set([...Object.keys(auths), ...Object.keys(helpers)]);
     if (servers.size === 0 && store !== undefined) {
         const listed = run(store, "list", "");
@@ -91,11 +91,9 @@ function helperFailure(helper: string, action: string, result: ReturnType<RunHel
 
 /** An entry's inline login (auth, or username and password), if it has one. */
 function inlineLogin(entry: unknown): { username: string; password: string } | undefined {
-    const value = isObjectMap(entry) ? entry : {};
+    const value = isPlainObject(entry) ? entry : {};
     if (typeof value.auth === "string" && value.auth !== "") {
-        const decoded = Buffer.from(value.auth, "base64").toString("utf8");
-        const colon = decoded.indexOf(":");
-        return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
+        return decodeAuth(value.auth);
     }
     return typeof value.username === "string" && value.username !== "" && typeof value.password === "string" && value.password !== ""
         ? { username: value.username, password: value.password }
@@ -104,17 +102,13 @@ function inlineLogin(entry: unknown): { username: string; password: string } | u
 
 function parseObject(text: string): Record<string, unknown> | undefined {
     try {
-        const value = JSON.parse(text);
-        return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+        const value: unknown = JSON.parse(text);
+        return isPlainObject(value) ? value : undefined;
     } catch {
         return undefined;
     }
 }
 
-function isObjectMap(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function isStringMap(value: unknown): value is Record<string, string> {
-    return isObjectMap(value) && Object.values(value).every((helper) => typeof helper === "string");
+    return isPlainObject(value) && Object.values(value).every((helper) => typeof helper === "string");
 }

@@ -9,9 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RegistryCredentials } from "../components";
+import { RegistryCredentials, kubeconfigFileFor } from "../components";
 import { RunHelper, resolveCredentialHelpers, runHelper } from "./dockerCredentials";
-import { kubeconfigFileFor } from "./kubeconfig";
 import { Cluster, ConfigSource, DockerConfigFile, resolveStack } from "./stackConfig";
 import { PROJECT_DIR, offlinePlaceholder, readStackFile } from "./stackFiles";
 

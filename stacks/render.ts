@@ -10,7 +10,8 @@
  * error, as `pulumi up` would show it, and exit code 1.
  */
 import * as YAML from "yaml";
-import { currentContext, definesContext, kubeconfigFiles } from "./kubeconfig";
+// Not the library's index, which loads the Pulumi SDK: that must wait until the config is in the environment (below).
+import { currentContext, definesContext, kubeconfigFiles } from "../components/kubeconfig";
 import { StackFileConfig, projectName, readStackFile } from "./stackFiles";
 
 // Types only: program.ts and mockRuntime.ts load @pulumi/pulumi, which reads

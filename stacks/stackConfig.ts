@@ -9,9 +9,7 @@
  * that `pulumi up` does.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NamespaceTarget, RegistryCredentialsArgs } from "../components";
-import { closest } from "../components/closest";
-import { Problem, validateArgs } from "../components/validate";
+import { NamespaceTarget, Problem, RegistryCredentialsArgs, closest, describe, isPlainObject, kindOf, problemList, validateArgs } from "../components";
 
 /** The config keys a stack may set, in the project's namespace, with what they do. */
 export const STACK_KEYS = {
@@ -23,8 +21,8 @@ export const STACK_KEYS = {
     serviceAccounts: 'the service accounts whose imagePullSecrets get our entry in each namespace (default ["default"])',
     attach: 'how Pods get the Secret: "serviceAccounts" (default) or "admissionPolicy" (Kubernetes 1.36 and later)',
     serviceAccountWaitSeconds: "how long to wait for a listed service account that does not exist yet (default 60)",
-    keepImagePullSecrets: "deprecated and ignored since 0.2.0: other entries are always kept",
-    takeOwnership: "deprecated and ignored since 0.2.0: the list is never taken",
+    keepImagePullSecrets: "deprecated and ignored since 0.2.0 (other entries are always kept); goes in 1.0",
+    takeOwnership: "deprecated and ignored since 0.2.0 (the list is never taken); goes in 1.0",
     verifyLogins: "try each login against its registry before writing any Secret: true, or { repository, unreachable, ca } (default false)",
 } as const;
 
@@ -111,8 +109,9 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
     const secretName = read("secretName", (value) => stringOrReport(value, "secretName", report)) ?? DEFAULT_SECRET_NAME;
     const clusters = read("clusters", (value) => checkClusters(value, report)) ?? [{ key: CURRENT_CONTEXT_KEY }];
     const serviceAccounts = read("serviceAccounts", (value) => value as string[]);
+    // Deprecated: handed on as they are, for the component's one warning each.
     const keepImagePullSecrets = read("keepImagePullSecrets", (value) => value as string[]);
-    const takeOwnership = read("takeOwnership", (value) => booleanOrReport(value, "takeOwnership", report));
+    const takeOwnership = read("takeOwnership", (value) => value as boolean);
     const attach = read("attach", (value) => value as RegistryCredentialsArgs["attach"]);
     // A number arrives as a string; anything else goes on as it is, for the component's message.
     const serviceAccountWaitSeconds = read("serviceAccountWaitSeconds", (value) => (/^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : (value as number)));
@@ -272,13 +271,6 @@ function stringOrReport(value: unknown, key: string, report: (key: string, reaso
     return value;
 }
 
-function booleanOrReport(value: unknown, key: string, report: (key: string, reason: string) => void): boolean | undefined {
-    if (value === "true" || value === true) return true;
-    if (value === "false" || value === false) return false;
-    report(key, `must be true or false, not ${describe(value)}`);
-    return undefined;
-}
-
 /** Maps a component argument's path onto the config key it came from. */
 function configKey(propertyPath: string, dockerConfigPath: string | undefined): string {
     return propertyPath.startsWith("dockerConfigJson")
@@ -288,18 +280,5 @@ function configKey(propertyPath: string, dockerConfigPath: string | undefined): 
 
 function formatProblems(stack: string, problems: readonly Problem[]): string {
     const count = problems.length === 1 ? "a configuration problem" : `${problems.length} configuration problems`;
-    const lines = problems.map((p) => `  - ${p.propertyPath}: ${p.reason}`);
-    return `Stack "${stack}" has ${count} (config in stacks/Pulumi.${stack}.yaml):\n${lines.join("\n")}`;
-}
-
-function kindOf(value: unknown): string {
-    return Array.isArray(value) ? "a list" : isPlainObject(value) ? "a map" : `a ${typeof value}`;
-}
-
-function describe(value: unknown): string {
-    return Array.isArray(value) ? "a list" : isPlainObject(value) ? "a map" : JSON.stringify(value) ?? String(value);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
+    return `Stack "${stack}" has ${count} (config in stacks/Pulumi.${stack}.yaml):\n${problemList(problems)}`;
 }

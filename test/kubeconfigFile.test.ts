@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { currentContext, kubeconfigFileFor, kubeconfigFiles } from "../stacks/kubeconfig";
+import { currentContext, kubeconfigFileFor, kubeconfigFiles } from "../components/kubeconfig";
 
 function kubeconfigFile(dir: string, name: string, contexts: string[], current?: string): string {
     const file = path.join(dir, name);

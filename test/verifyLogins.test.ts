@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadComponents, valueOf } from "./mocks";
 import { FakeRegistry, closedPort, startFakeRegistry } from "./fakeRegistry";
 import { checkLogin, parseChallenge, registryBase } from "../components/verifyLogins";
-import { validateArgs, verifyLoginsProblems } from "../components/validate";
+import { validateArgs, verifyLoginsProblems } from "../components/validateArgs";
 
 const USER = "robot-user";
 const PASSWORD = "correct-horse-battery";

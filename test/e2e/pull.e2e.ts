@@ -12,7 +12,7 @@ import * as fs from "fs";
 import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
 import { encodeDockerConfig } from "../../components/dockerConfig";
 import { kubeletKey } from "../../components/registryKey";
-import { validateArgs } from "../../components/validate";
+import { validateArgs } from "../../components";
 import { kubectl } from "../../testcluster/kubectl";
 import { closedPort } from "../fakeRegistry";
 import { createNamespace, deleteNamespace, getObject } from "./cluster";
