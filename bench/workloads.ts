@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../components";
 import { clusterOf } from "../components/registryCredentials";
-import { ServiceAccountEntries } from "../components/serviceAccountEntries";
+import { ServiceAccountEntries } from "../components/entriesResource";
 
 export interface Workload {
     readonly namespaces: number;

@@ -3,7 +3,7 @@
  * same kubeconfig, context and cluster the provider was given (or, for the
  * default provider, from the stack's `kubernetes:` config and the
  * environment, as the provider reads them). The service-account writer
- * (serviceAccountEntries.ts) runs in Pulumi's dynamic provider process,
+ * (entriesResource.ts) runs in Pulumi's dynamic provider process,
  * which cannot see the Kubernetes provider, so the program reads the
  * kubeconfig for it: the user passes credentials once, to their provider.
  *

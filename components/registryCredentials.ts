@@ -10,7 +10,7 @@ import { onMockEngine, settledValue } from "./outputState";
 import { reportCheck, reportFailures } from "./failureReport";
 import { admissionPolicyName, childName, defaultFieldManager } from "./names";
 import { entryKey } from "./serviceAccountEntry";
-import { ServiceAccountEntries } from "./serviceAccountEntries";
+import { ServiceAccountEntries } from "./entriesResource";
 import { Problem, invalidArgsError } from "./problems";
 import { validateArgs } from "./validateArgs";
 import { dockerConfigProblems } from "./validateDockerConfig";

@@ -34,7 +34,8 @@ export interface EntryTarget {
 
 /**
  * A service account's key in the entries resource's input and in the
- * component's `serviceAccounts`, built and parsed here alone. `/` cannot
+ * component's `serviceAccounts`, built and parsed here alone, as is an
+ * entry's id ({@link entryId}). `/` cannot
  * occur in a Kubernetes name, which keeps `a-b` + `c` apart from `a` + `b-c`.
  */
 export function entryKey(namespace: string, serviceAccount: string): string {
@@ -45,6 +46,17 @@ export function entryKey(namespace: string, serviceAccount: string): string {
 export function parseKey(key: string): { namespace: string; serviceAccount: string } {
     const [namespace, serviceAccount] = key.split("/");
     return { namespace, serviceAccount };
+}
+
+/** An entry's id among those the entries resource owns: `namespace/serviceAccount/secretName`. */
+export function entryId(target: EntryTarget): string {
+    return `${entryKey(target.namespace, target.serviceAccount)}/${target.secretName}`;
+}
+
+/** The target of an {@link entryId}. */
+export function parseEntryId(id: string): EntryTarget {
+    const [namespace, serviceAccount, secretName] = id.split("/");
+    return { namespace, serviceAccount, secretName };
 }
 
 export interface WriteSettings {

@@ -14,7 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { KubeConnection, UnusableConnection } from "./kubeconfig";
-import { EntryTarget, addEntry, entryKey, hasEntry, parseKey, removeEntry } from "./serviceAccountEntry";
+import { addEntry, entryId, entryKey, hasEntry, parseEntryId, parseKey, removeEntry } from "./serviceAccountEntry";
 
 export interface ServiceAccountEntriesArgs {
     /** `namespace/serviceAccount` → the Secret whose entry it gets. */
@@ -111,7 +111,7 @@ export const entriesProvider: pulumi.dynamic.ResourceProvider = {
         const failures: string[] = [];
         await forEachLimited(olds.owned ?? [], async (id) => {
             try {
-                await removeEntry(connection, parseId(id), olds.fieldManager);
+                await removeEntry(connection, parseEntryId(id), olds.fieldManager);
             } catch (error) {
                 failures.push(messageOf(error));
             }
@@ -124,15 +124,16 @@ export const entriesProvider: pulumi.dynamic.ResourceProvider = {
     /** `pulumi refresh`: an entry someone removed drops out of `entries`, so the next `up` adds it back. */
     async read(id: string, olds: State) {
         const owned = olds.owned ?? [];
-        const wanted = Object.entries(olds.entries ?? {}).map(([key, secretName]) => `${key}/${secretName}`);
+        const idOf = ([key, secretName]: [string, string]) => entryId({ ...parseKey(key), secretName });
+        const wanted = Object.entries(olds.entries ?? {}).map(idOf);
         const connection = usable(olds.connection);
         const present = new Set<string>();
         await forEachLimited([...new Set([...wanted, ...owned])], async (entry) => {
-            if (await hasEntry(connection, parseId(entry))) {
+            if (await hasEntry(connection, parseEntryId(entry))) {
                 present.add(entry);
             }
         });
-        const entries = Object.fromEntries(Object.entries(olds.entries ?? {}).filter(([key, secretName]) => present.has(`${key}/${secretName}`)));
+        const entries = Object.fromEntries(Object.entries(olds.entries ?? {}).filter((entry) => present.has(idOf(entry))));
         const props = { ...olds, entries, owned: owned.filter((entry) => present.has(entry)) };
         const inputs = { entries, held: olds.held ?? [], connection: olds.connection, fieldManager: olds.fieldManager, waitSeconds: olds.waitSeconds };
         return { id, props, inputs };
@@ -162,7 +163,7 @@ async function converge(olds: State, news: State): Promise<State> {
     // up or refresh (a refresh drops one someone removed, which brings it back here).
     const missing = Object.entries(news.entries).filter(([key, secretName]) => olds.entries?.[key] !== secretName && !held.has(parseKey(key).namespace));
     const unwanted = [...owned].filter((id) => {
-        const { namespace, serviceAccount, secretName } = parseId(id);
+        const { namespace, serviceAccount, secretName } = parseEntryId(id);
         return !held.has(namespace) && news.entries[entryKey(namespace, serviceAccount)] !== secretName;
     });
     if (missing.length + unwanted.length > 0 && "unusable" in news.connection) {
@@ -192,7 +193,7 @@ async function converge(olds: State, news: State): Promise<State> {
             return;
         }
         try {
-            await removeEntry(connection, parseId(id), news.fieldManager);
+            await removeEntry(connection, parseEntryId(id), news.fieldManager);
             owned.delete(id);
         } catch (error) {
             // The state keeps it as ours, so the next `up` tries again.
@@ -220,18 +221,9 @@ function sameEntries(a: Record<string, string> = {}, b: Record<string, string> =
     return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
-function entryId(target: EntryTarget): string {
-    return `${entryKey(target.namespace, target.serviceAccount)}/${target.secretName}`;
-}
-
-function parseId(id: string): EntryTarget {
-    const [namespace, serviceAccount, secretName] = id.split("/");
-    return { namespace, serviceAccount, secretName };
-}
-
 /** `namespace/serviceAccount` of an owned entry's id. */
 function keyOf(id: string): string {
-    const { namespace, serviceAccount } = parseId(id);
+    const { namespace, serviceAccount } = parseEntryId(id);
     return entryKey(namespace, serviceAccount);
 }
 

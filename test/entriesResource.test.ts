@@ -5,7 +5,7 @@
  * exactly what failed.
  */
 import { strict as assert } from "assert";
-import { entriesProvider } from "../components/serviceAccountEntries";
+import { entriesProvider } from "../components/entriesResource";
 import { FakeApiServer } from "./fakeApiServer";
 
 const provider = entriesProvider as Required<typeof entriesProvider>;
