@@ -13,9 +13,8 @@ export const LOGIN = { server: "registry.example.com", username: "bench" };
 
 /**
  * What one variant of Pulumi's settings changes. Every operation runs
- * through stacks/pulumiRun.ts, as `npm run up` does, so the route's own
- * defaults apply where a setting leaves them: `PULUMI_SKIP_CHECKPOINTS=true`,
- * and `--parallel 64` for destroy.
+ * through stacks/pulumiRun.ts, as `npm run up` does, so its defaults
+ * (`fastDefaults`) apply where a setting leaves them.
  */
 export interface Settings {
     readonly name: string;

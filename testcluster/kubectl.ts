@@ -1,7 +1,7 @@
 /**
  * The pinned kubectl against one test cluster, through the kubeconfig its
  * `up` wrote: what the e2e suite arranges and reads a cluster with, and what
- * the cluster benchmarks apply their floor and the seeds' loop with.
+ * the cluster benchmarks run their kubectl floor and per-namespace loop with.
  */
 import { strict as assert } from "assert";
 import { ChildProcess, SpawnOptions, spawn, spawnSync } from "child_process";
