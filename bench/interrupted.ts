@@ -180,7 +180,7 @@ async function main(): Promise<void> {
         "## Interrupted up",
         "",
         `\`${commandLine("bench:interrupted")}\`: a first \`up\` to ${SIZE} namespaces, stopped once half the Secrets exist, on ${versions()}.`,
-        '"client 1000/2000" writes checkpoints, "tuned" is the same with `PULUMI_SKIP_CHECKPOINTS=true`. SIGINT is Ctrl-C (the CLI cancels and writes its state); SIGKILL kills the CLI and its plugins at once, as a crash or a killed CI runner does. "entries" are service accounts holding our entry; in the state, those the entries resource records as its own. "A destroy now would leave behind" counts the Secrets and entries in the cluster that the state does not record.',
+        '"client 1000/2000" writes checkpoints, "tuned" is the same with `PULUMI_SKIP_CHECKPOINTS=true`. SIGINT, what Ctrl-C sends, goes to the CLI alone; SIGKILL goes to the CLI and its plugins at once, as in a crash. "entries" are service accounts holding our entry; in the state, those the entries resource records as its own. "A destroy now would leave behind" counts the Secrets and entries in the cluster that the state does not record.',
         "",
         table(outcomes),
     ].join("\n");

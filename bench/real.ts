@@ -23,8 +23,8 @@
  * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings all|tuned,defaults,...] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
  */
-import * as os from "os";
 import * as path from "path";
+import { fastDefaults } from "../stacks/pulumiRun";
 import { Cluster, apiGet } from "../testcluster/controlPlane";
 import { kubectlOk, serverSideApply } from "../testcluster/kubectl";
 import { removeScratch, startCluster, stopCluster } from "../testcluster/scratch";
@@ -219,6 +219,18 @@ async function main(): Promise<void> {
     console.log(realEngineTable(results));
 }
 
+/** What stacks/pulumiRun.ts adds to each command where the caller leaves it unset, as it stood for this run. */
+function routeDefaults(): string {
+    const commands = ["preview", "up", "destroy"] as const;
+    return commands
+        .map((command) => {
+            const { flags, env } = fastDefaults(command, [], {});
+            const added = [...Object.entries(env).map(([name, value]) => `\`${name}=${value}\``), ...(flags.length === 0 ? [] : [`\`${flags.join(" ")}\``])];
+            return `${command} ${added.length === 0 ? "nothing" : added.join(", ")}`;
+        })
+        .join("; ");
+}
+
 /** What a setting changes, for the section's text. */
 function describeSettings(settings: Settings): string {
     const client = settings.provider.kubeClientSettings as { qps?: number; burst?: number } | undefined;
@@ -245,8 +257,8 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
         "",
         `\`${commandLine("bench:real")}\`: ${SIZES.join(", ")} namespaces × the \`default\` service account, 1 registry, ${rounds === ROUNDS ? `${ROUNDS} round(s)` : `${rounds} of ${ROUNDS} rounds so far`}, on ${versions()}.`,
         'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. The loop is measured up to 1,000 namespaces.',
-        'Each Pulumi operation runs in a process of its own, as `npm run preview|up|destroy` runs it: the program served from that process to the plain CLI (stacks/pulumiRun.ts), `up` and `destroy` with `--yes --skip-preview`, the CLI\'s output going to a log file. So each time includes starting Node and loading the program. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview.',
-        `The settings: ${MEASURED.map(describeSettings).join("; ")}. Where a setting names no \`PULUMI_SKIP_CHECKPOINTS\` or \`--parallel\`, the route's own apply: \`PULUMI_SKIP_CHECKPOINTS=true\`, and \`--parallel 64\` for destroy (the CLI's own default is 4 per CPU, here ${4 * os.availableParallelism()}).`,
+        'Each Pulumi operation runs in a process of its own through stacks/pulumiRun.ts (bench/operation.ts), `up` and `destroy` with `--yes --skip-preview`, the CLI\'s output going to a log file, so each time includes starting Node and loading the program. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview.',
+        `The settings: ${MEASURED.map(describeSettings).join("; ")}. What a setting leaves unset, stacks/pulumiRun.ts set: ${routeDefaults()}.`,
         "Peak memory is the largest resident memory, sampled every 200 ms, of the operation's processes together: the program's process, the `pulumi` CLI, and its plugins (the Kubernetes provider and the dynamic provider), with each part's own peak in brackets. The last column is the API server's `apiserver_request_total` for Secrets and service accounts during the operation, by verb.",
         "",
         ...(verdicts.length === 0 ? [] : [`The targets, for the README route${rounds === ROUNDS ? "" : " (from the rounds so far)"}:`, "", ...verdicts, ""]),

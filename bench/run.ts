@@ -22,13 +22,20 @@ const SERVICE_ACCOUNTS = [1, 3];
 // Every size is measured once per round, so that a drift in the machine's
 // speed during the run falls on all sizes alike, not on the last ones. One run
 // here varies by 7% to 13% (standard deviation) from the next, and a round's
-// ratio by 8% to 11%: 20 rounds know a ratio to within about ±4%.
+// ratio by 8% to 11%: 20 rounds know a ratio to within about ±4%. Fixed V8
+// random and hash seeds, address-space randomization off, a fixed
+// garbage-collection schedule, single-threaded garbage collection, or both
+// programs at once, one per core, did not make a run vary less; a pure
+// arithmetic loop varies by 2%, so the noise lies in memory-heavy work on
+// this virtual machine.
 const roundsFlag = flagValue("--rounds");
 const ROUNDS = roundsFlag !== undefined ? Number(roundsFlag) : quick ? 3 : 20;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 2) {
     throw new Error(`--rounds must be a whole number of at least 2 (an interval needs two rounds), not ${roundsFlag}`);
 }
 const measureScript = path.join(__dirname, "measure.js");
+/** Fresh processes per way of starting the stacks program. */
+const STARTUP_RUNS = 5;
 
 /** One run of bench/measure.ts in a fresh process; `nodeFlags` go to node, as for the profiler. */
 function measure(variant: Variant, namespaces: number, serviceAccounts: number, nodeFlags: string[] = []): Sample {
@@ -65,6 +72,9 @@ function runAll(workloads: { namespaces: number; serviceAccounts: number }[]): R
     return workloads.map(({ namespaces, serviceAccounts }, w) => summarizeRow(namespaces, serviceAccounts, samples[w]));
 }
 
+/** The CPU profiler's sampling interval. */
+const PROFILE_INTERVAL_US = 200;
+
 interface CallFrame {
     readonly url: string;
     readonly functionName: string;
@@ -76,7 +86,7 @@ interface CallFrame {
  */
 function profiledRun(variant: Variant, namespaces: number, serviceAccounts: number): { callFrame: CallFrame; us: number }[] {
     const dir = mkdtempSync(path.join(os.tmpdir(), "regcred-profile-"));
-    const { ms } = measure(variant, namespaces, serviceAccounts, ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${dir}`]);
+    const { ms } = measure(variant, namespaces, serviceAccounts, ["--cpu-prof", `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, `--cpu-prof-dir=${dir}`]);
     const profile = JSON.parse(readFileSync(path.join(dir, readdirSync(dir)[0]), "utf8"));
     rmSync(dir, { recursive: true, force: true });
 
@@ -105,6 +115,8 @@ function profile(): string[] {
     const ours = selfTime.get("components/ (this package)") ?? 0;
     const top = [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, 6);
     return [
+        `V8's CPU profile of one run of the component at 1,000 namespaces × 3 service accounts, sampled every ${PROFILE_INTERVAL_US} µs over the timed span; self time, with the six largest shares.`,
+        "",
         `Self time in this package's code: ${(ours / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms profiled (${share(ours)}).`,
         "",
         "| where | self time |",
@@ -128,12 +140,12 @@ function scaleProfile(): string {
             samples.filter((s) => SDK_FLOOR.has(s.callFrame.functionName) === inFloor).reduce((sum, s) => sum + s.us, 0) / 1000 / (namespaces * runs);
         return { floor: ms(true).toFixed(2), rest: ms(false).toFixed(2) };
     };
-    const [small, large] = [perNamespace(100, 6), perNamespace(2000, 3)];
+    const [smallRuns, largeRuns] = [6, 3];
+    const [small, large] = [perNamespace(100, smallRuns), perNamespace(2000, largeRuns)];
     return (
-        "What changes in a namespace's cost with scale, for the loop as for the component: CPU profiles of the loop's program over the timed span " +
-        `(6 runs at 100 × 1, 3 runs at 2,000 × 1) put the SDK's per-resource floor, stack traces, promise bookkeeping and garbage collection, at ${small.floor} ms per namespace at 100 and ${large.floor} ms at 2,000, ` +
-        `and everything else, the SDK's own JavaScript and the microtask queue, at ${small.rest} ms and ${large.rest} ms. ` +
-        "The floor's garbage collection works on a larger heap at 2,000; the SDK's own JavaScript runs unoptimized until V8 finds it hot, which a program with few namespaces pays for over fewer of them."
+        "What changes in a namespace's cost with scale: CPU profiles of the loop's program over the timed span " +
+        `(${smallRuns} runs at 100 × 1, ${largeRuns} runs at 2,000 × 1) put the SDK's per-resource floor, stack traces, promise bookkeeping and garbage collection, at ${small.floor} ms per namespace at 100 and ${large.floor} ms at 2,000, ` +
+        `and everything else, the SDK's own JavaScript and the microtask queue, at ${small.rest} ms and ${large.rest} ms.`
     );
 }
 
@@ -156,7 +168,7 @@ function main() {
     const profileLines = profile();
     const scaleLine = scaleProfile();
     process.stderr.write("measuring the stacks' start-up…\n");
-    const startup = measureStartup(5);
+    const startup = measureStartup(STARTUP_RUNS);
     console.log(startupTable(startup));
     // The sections measured on a cluster are bench:real's and bench:interrupted's: keep them as they are.
     const file = path.join(__dirname, "..", "..", "BENCHMARKS.md");
@@ -171,7 +183,7 @@ function startupTable(startup: StartupRow[]): string {
     // `pulumi up` runs the program twice, for its preview and for the update.
     const perUp = [
         ["ts-node, type-checking (Pulumi's default)", 2 * ms("ts-node, type")],
-        ["ts-node, transpile-only (what npm run preview/up/destroy use)", 2 * ms("ts-node, transpile")],
+        ["ts-node, transpile-only", 2 * ms("ts-node, transpile")],
         ["build, then precompiled JavaScript", ms("building") + 2 * ms("precompiled")],
     ] as const;
     return [
@@ -200,13 +212,11 @@ Machine: ${machine()}.
 
 ## The component against a hand-written loop
 
-Each row runs a Pulumi program on Pulumi's mock engine, from compiled JavaScript, the way Pulumi's Node runtime runs one: \`bench/program.ts\` is required inside the root Stack resource, and the run is done when every call to the engine is answered. The program declares the rollout once with \`RegistryCredentials\` and once with the loop a user would write without it: the same Secrets and service-account entries resource, with the same inputs (\`test/bench.test.ts\` checks that they are the same), and every run checks that the engine registered all of them. Every run is a fresh process. The runs go in rounds, each measuring every row once, so that a change in the machine's speed falls on all rows alike; within a round the component and the baseline run back to back, alternating which goes first. Times and peaks are medians over ${rows[0]?.runs ?? ROUNDS} runs a side. A ratio is the geometric mean of the rounds' ratios, component over baseline; for time, its 95% confidence interval is shown beside it.
+Each row runs a Pulumi program on Pulumi's mock engine, from compiled JavaScript, the way Pulumi's Node runtime runs one: \`bench/program.ts\` is required inside the root Stack resource, and the run is done when every call to the engine is answered. The program declares the rollout once with \`RegistryCredentials\` and once with the loop a user would write without it: the same Secrets and service-account entries resource, with the same inputs, and every run checks that the engine registered all of them. Every run is a fresh process. The runs go in rounds, each measuring every row once, so that a change in the machine's speed falls on all rows alike; within a round the component and the baseline run back to back, alternating which goes first. Times and peaks are medians over ${rows[0]?.runs ?? ROUNDS} runs a side. A ratio is the geometric mean of the rounds' ratios, component over baseline; for time, its 95% confidence interval is shown beside it.
 
-On this shared machine the same program's time varies a lot: in this run, at 1,000 and 2,000 namespaces, one run differed from another of the same row by ${variation.runs} (standard deviation), in CPU time as much as in wall time, while the machine was otherwise idle. Fixed V8 random and hash seeds, address-space randomization off, a fixed garbage-collection schedule, single-threaded garbage collection, or running both programs at once, one per core, did not make that smaller; a pure arithmetic loop varies by 2%, so the noise lies in memory-heavy work on this virtual machine. Much of it is the machine's speed drifting, which the two runs of a round share: a round's ratio varied by ${variation.ratios}, and the intervals in the table are what ${rows[0]?.runs ?? ROUNDS} rounds make of that.
+In this run, at 1,000 and 2,000 namespaces, one run differed from another of the same row by ${variation.runs} (standard deviation), and a round's ratio by ${variation.ratios}; the intervals in the table are what ${rows[0]?.runs ?? ROUNDS} rounds make of that.
 
 Time runs from requiring the program until every call to the engine is answered. Peak is the process's maximum resident memory; growth is that peak less what the process held before the program started. Time per namespace is the row's time over its namespaces; the scaling target compares it at 2,000 and at 100 within each round, and takes the geometric mean of the rounds' changes with its 95% interval, as for the ratios. The marginal time per namespace, what each namespace added since the next smaller size cost, is shown beside it, but it is noisier, being a difference of two medians.
-
-Why the program runs as Pulumi runs it: the SDK records the whole call stack of every resource it registers (see "Where the time goes"), so how deep the declaring code sits matters. Earlier versions of this benchmark called the two declaring functions straight from an async function, three frames deep; there the component's one frame of its own, \`new RegistryCredentials\`, was a third more stack per child, and it cost the component about 3% of time at 2,000 × 3 (1.033×, standard error 0.026, over 20 rounds). Required by Pulumi's runtime through Node's module loader, as a real program is, the loop's resources carry 13 frames and the component's children 14. How much the shape of equivalent code moves these numbers by itself, in a side experiment run the same way: at 1,000 × 3, over 10 rounds, the same loop called through one more function took 0.93× the time of the loop called directly (standard error 0.02), the loop under a plain ComponentResource 0.96×, and the component 0.98×.
 
 ${table(rows)}
 
@@ -220,19 +230,13 @@ ${scaleLine}
 
 ${profileLines.join("\n")}
 
-The SDK's own floor is what a resource costs anyone: it captures a stack trace for every resource and every promise it tracks (\`debuggablePromise\`, \`prepareStackTrace\`), and the garbage collector cleans up after it. Run with \`node --stack-trace-limit=0\`, the same 2,000-namespace rollout takes about half the time.
-
-That floor has one part that depends on the code declaring a resource: for each resource, \`Resource.callsites()\` lifts \`Error.stackTraceLimit\` to infinity and records the whole call stack, one entry per frame, in the registration. Every frame between the caller and a child therefore costs memory per child. Measured at 2,000 namespaces × 1 service account in the earlier, shallow set-up (4,000 children, peak resident memory, 4 alternating runs): with the Secret and the patch each declared in a helper method of the component, the component peaked at 718 MB against the loop's 693 MB (1.036×); with both declared in the constructor's loop, one frame fewer each, at 703 MB (1.014×). So the constructor declares the children itself; the frame that remains, \`new RegistryCredentials\`, is what being a component costs: the SDK parses it, turns its file into a URL and sends it for every child. From a shallow stack that was about 3% of time; in a program run as Pulumi runs it, one frame in 14, the table above shows what is left of it.
-
-Other choices keep the component at the floor too: it encodes the credentials once and shares that one Output among all the Secrets, rather than encoding per namespace; its children sit directly under it, with no nested component per namespace (which would add a resource, a registration and a stack frame per namespace); and it registers four small outputs, not the maps of children.
+Measured once by hand, not by this benchmark, in an earlier set-up that declared the rollout from a shallow async function (2,000 namespaces × 1 service account, 4,000 children, peak resident memory, 4 alternating runs): with the Secret and the patch each declared in a helper method of the component, the component peaked at 718 MB against the loop's 693 MB (1.036×); with both declared in the constructor's loop, one stack frame fewer each, at 703 MB (1.014×). Run with \`node --stack-trace-limit=0\`, the same 2,000-namespace rollout took about half the time.
 
 ## Time before the first resource
 
-How long the stacks program (\`stacks/\`) takes from process start to its first resource, on the mock engine, medians of 5 fresh processes; and what that makes of a \`pulumi up\`, which runs the program twice.
+How long the stacks program (\`stacks/\`) takes from process start to its first resource, on the mock engine, medians of ${STARTUP_RUNS} fresh processes; and the same for two runs of the program, a preview's and an update's, with the build counted once.
 
 ${startupTable(startup)}
-
-Pulumi type-checks TypeScript programs with ts-node by default, which is the slow part. Precompiled JavaScript starts fastest, but only after a build, and a build that a deploy can skip or run stale would deploy old code. Transpile-only needs no build. So \`npm run preview|up|destroy\` run the program transpile-only (they set \`PULUMI_NODEJS_TRANSPILE_ONLY=true\`, which Pulumi's Node runtime reads), and type-checking stays where it already runs: \`npm test\` and CI (\`npm run typecheck\` on its own).
 `;
 }
 
