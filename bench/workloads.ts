@@ -6,7 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../components";
-import { clusterOf } from "../components/registryCredentials";
+import { KubeConnection, UnusableConnection, connectionFor } from "../components/kubeconfig";
+import { entryKey } from "../components/serviceAccountEntry";
 import { ServiceAccountEntries } from "../components/entriesResource";
 
 export interface Workload {
@@ -55,13 +56,22 @@ export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulu
             }),
         );
         for (const serviceAccount of names("sa", serviceAccounts)) {
-            entries[`${namespace}/${serviceAccount}`] = "regcred";
+            entries[entryKey(namespace, serviceAccount)] = "regcred";
         }
     }
     const writer = new ServiceAccountEntries(
         "regcred/service-accounts",
-        { entries, held: [], connection: clusterOf(undefined).connection, fieldManager: "regcred", waitSeconds: 60 },
+        { entries, held: [], connection: pulumi.secret(defaultConnection()), fieldManager: "regcred", waitSeconds: 60 },
         { dependsOn: secrets },
     );
     return [...secrets, writer];
+}
+
+/** The current context's connection, as a hand-written program would read it; on the mock engine there may be none. */
+function defaultConnection(): KubeConnection | UnusableConnection {
+    try {
+        return connectionFor({ kubeconfig: process.env.KUBECONFIG });
+    } catch (error) {
+        return { unusable: (error as Error).message };
+    }
 }

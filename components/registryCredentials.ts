@@ -266,7 +266,7 @@ function rolloutTargets(args: RegistryCredentialsArgs): RolloutTarget[] {
  * A kubeconfig that cannot be used is not an error here: `render` needs no
  * cluster. The check and the writer report the reason.
  */
-export function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefined): {
+function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefined): {
     connection: pulumi.Output<KubeConnection | UnusableConnection>;
     label: Promise<string>;
 } {
