@@ -47,8 +47,19 @@ export function problemList(problems: readonly Problem[]): string {
  */
 export function invalidArgsError(componentName: string, problems: readonly Problem[]): pulumi.InputPropertiesError {
     const count = problems.length === 1 ? "an invalid input" : `${problems.length} invalid inputs`;
-    return new pulumi.InputPropertiesError({
+    return new InvalidArgsError({
         message: `RegistryCredentials ${JSON.stringify(componentName)} has ${count}:\n${problemList(problems)}`,
         errors: problems.map((p) => ({ propertyPath: p.propertyPath, reason: p.reason })),
     });
+}
+
+/**
+ * Also marked as a RunError, which Pulumi's Node runtime prints as its
+ * message alone. Any other error it prints as "Unhandled exception" with a
+ * stack trace into this package's code, which reads like a crash and tells
+ * the user nothing about their mistake. (The SDK tells errors apart by
+ * these marks, not by class.)
+ */
+class InvalidArgsError extends pulumi.InputPropertiesError {
+    readonly __pulumiRunError = true;
 }

@@ -111,6 +111,28 @@ export function unmappedPromiseTraces(): void {
 }
 
 /**
+ * The program, with a mistake it reports as a RunError (bad stack config,
+ * the component's invalid arguments) printed once. The SDK's language
+ * server prints a failed program's error twice, once as it happens and once
+ * as the run's result; logged instead, it appears once, followed by the
+ * SDK's "One or more errors occurred". The run fails either way, so nothing
+ * the program did not declare is deleted.
+ */
+export function reportingOnce(program: PulumiRun["program"]): PulumiRun["program"] {
+    return async () => {
+        try {
+            return await program();
+        } catch (error) {
+            const { RunError, log } = await import("@pulumi/pulumi"); // loaded by now: the program ran
+            if (!RunError.isInstance(error)) {
+                throw error;
+            }
+            await log.error(error.message);
+        }
+    };
+}
+
+/**
  * The Node SDK's own language server, serving `program` on a loopback port:
  * the same one `LocalWorkspace` starts for an inline program. The SDK does
  * not export it by name, so it is loaded by path; @pulumi/pulumi is pinned in
@@ -124,7 +146,7 @@ async function startProgramServer(program: () => Promise<Record<string, unknown>
     const { grpcChannelOptions } = require("@pulumi/pulumi/runtime/settings");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const server = new grpc.Server(grpcChannelOptions);
-    const languageServer = new LanguageServer(program);
+    const languageServer = new LanguageServer(reportingOnce(program));
     server.addService(LanguageRuntimeService, languageServer);
     const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error: Error | null, bound: number) => (error ? reject(error) : resolve(bound))),

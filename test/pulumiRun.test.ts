@@ -1,10 +1,11 @@
 /**
  * What stacks/pulumiRun.ts changes in the process that serves the program:
  * the SDK's promise-tracking stack traces skip source maps, every other
- * stack trace keeps them.
+ * stack trace keeps them; and a program's own RunError is reported once.
  */
 import { strict as assert } from "assert";
-import { unmappedPromiseTraces } from "../stacks/pulumiRun";
+import * as pulumi from "@pulumi/pulumi";
+import { reportingOnce, unmappedPromiseTraces } from "../stacks/pulumiRun";
 
 // The SDK's own bookkeeping, as a resource registration calls it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -51,5 +52,30 @@ describe("the program's process", () => {
         (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
         unmappedPromiseTraces();
         assert.equal(Error.prepareStackTrace, undefined);
+    });
+});
+
+describe("the program the language server runs", () => {
+    it("logs a RunError (a config or argument mistake) once, as an error, instead of failing with it, which the SDK prints twice", async () => {
+        const logged: string[] = [];
+        const error = pulumi.log.error;
+        pulumi.log.error = async (message: string) => void logged.push(message);
+        try {
+            await reportingOnce(async () => {
+                throw new pulumi.RunError('Stack "dev" has a configuration problem');
+            })();
+        } finally {
+            pulumi.log.error = error;
+        }
+        assert.deepEqual(logged, ['Stack "dev" has a configuration problem']);
+    });
+
+    it("lets any other error through, for the SDK to report with its stack trace", async () => {
+        await assert.rejects(
+            reportingOnce(async () => {
+                throw new TypeError("a bug");
+            })(),
+            /a bug/,
+        );
     });
 });

@@ -21,6 +21,8 @@ function rejection(args: Args, name = "regcred"): pulumi.InputPropertiesError {
         new lib.RegistryCredentials(name, args);
     } catch (err) {
         assert.ok(pulumi.InputPropertiesError.isInstance(err), `expected an InputPropertiesError, got ${err}`);
+        // Marked a RunError too, so that Pulumi prints the message alone rather than "Unhandled exception" and a stack trace.
+        assert.ok(pulumi.RunError.isInstance(err), "not marked as a RunError");
         assert.ok(!err.message.includes(PASSWORD), "the message shows the password");
         return err;
     }
