@@ -136,6 +136,7 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         kubectlPatchList("own-rename", ["theirs"]);
         await withStack(cluster, "own-rename", async (stack) => {
             await stack.up(credentials(["own-rename"]));
+            assert.deepEqual(imagePullSecretNames(cluster, "own-rename"), ["theirs", "regcred"], stack.output);
             const watch = await watchEntries(cluster, ["theirs", "regcred"], "own-rename");
             await stack.up(credentials(["own-rename"], { secretName: "regcred-v2" }));
             const seen = await watch.stop();
