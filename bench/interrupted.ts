@@ -66,13 +66,13 @@ function secretNamespaces(cluster: Cluster): string[] {
 async function count(cluster: Cluster, stack: Stack, namespaces: readonly string[]): Promise<Count> {
     const ours = new Set(namespaces);
     const secrets = secretNamespaces(cluster);
-    const accounts = JSON.parse(kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "json"]).stdout).items as any[];
+    const accounts = JSON.parse(kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "json"]).stdout).items as { metadata: { namespace: string }; imagePullSecrets?: { name: string }[] }[];
     const deployment = (await stack.exportStack()).deployment;
-    const resources: any[] = deployment.resources ?? [];
+    const resources: { type: string; outputs?: { owned?: string[] } }[] = deployment.resources ?? [];
     const entriesResource = resources.find((resource) => resource.type.endsWith(":ServiceAccountEntries"));
     return {
         secretsInCluster: secrets.filter((namespace) => ours.has(namespace)).length,
-        entriesInCluster: accounts.filter((account) => ours.has(account.metadata.namespace) && (account.imagePullSecrets ?? []).some((entry: any) => entry.name === "regcred")).length,
+        entriesInCluster: accounts.filter((account) => ours.has(account.metadata.namespace) && (account.imagePullSecrets ?? []).some((entry) => entry.name === "regcred")).length,
         secretsInState: resources.filter((resource) => resource.type === "kubernetes:core/v1:Secret").length,
         entriesInState: entriesResource?.outputs?.owned?.length ?? 0,
         pendingOperations: deployment.pending_operations?.length ?? 0,

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 let resources = 0;
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         newResource: (args) => {
             resources++;

@@ -49,5 +49,5 @@ async function main(specFile: string): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv[2]).then((code) => (process.exitCode = code));
+    void main(process.argv[2]).then((code) => (process.exitCode = code));
 }

@@ -6,7 +6,7 @@
 import { performance } from "perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
 
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         newResource: () => {
             process.stdout.write(`${JSON.stringify({ firstResourceMs: performance.now() })}\n`);

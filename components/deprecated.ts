@@ -24,7 +24,7 @@ export function warnIfDeprecated(args: RegistryCredentialsArgs, component: pulum
     const targets: object[] = (Array.isArray(args.namespaces) ? args.namespaces : []).filter((target) => typeof target === "object" && target !== null);
     for (const key of DEPRECATED_KEYS) {
         if ([args, ...targets].some((settings) => (settings as Record<string, unknown>)[key] !== undefined)) {
-            pulumi.log.warn(DEPRECATED_SETTINGS[key], component);
+            void pulumi.log.warn(DEPRECATED_SETTINGS[key], component);
         }
     }
 }

@@ -68,6 +68,7 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = {
     "\r": "\\r",
     "\t": "\\t",
 };
+// eslint-disable-next-line no-control-regex -- control characters are exactly what Go escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/g;
 
 /** A JSON string literal exactly as Go's `json.Marshal` writes it. */

@@ -34,7 +34,7 @@ export interface RolloutOutcome {
 export function reportCheck(component: pulumi.Resource, label: string, check: ClusterCheck, namespaces: readonly string[]): void {
     const head = `On ${label}:`;
     if (check.unchecked !== undefined) {
-        pulumi.log.warn(`${head} the namespaces were not checked before writing, because the deployer ${check.unchecked}. The rollout goes on.`, component);
+        void pulumi.log.warn(`${head} the namespaces were not checked before writing, because the deployer ${check.unchecked}. The rollout goes on.`, component);
     }
     if (!pulumi.runtime.isDryRun()) {
         return;
@@ -42,7 +42,7 @@ export function reportCheck(component: pulumi.Resource, label: string, check: Cl
     const failures = failuresOf({ label, check, namespaces, landed: new Set(namespaces), entryFailures: {} }, true);
     const affected = Object.keys(failures).length;
     if (affected > 0) {
-        pulumi.log.warn(
+        void pulumi.log.warn(
             [
                 `${head} ${count(affected, "namespace")} of ${number(namespaces.length)} cannot be rolled out; \`pulumi up\` will fail for them, after rolling out the rest:`,
                 ...groupByReason(failures, namespaces.length),
@@ -69,7 +69,7 @@ export function reportFailures(component: pulumi.Resource, outcome: RolloutOutco
     const total = outcome.namespaces.length;
     const affected = namespaces.has("*") ? total : namespaces.size;
     const rest = total - affected;
-    pulumi.log.error(
+    void pulumi.log.error(
         [
             `On ${outcome.label}: ${count(affected, "namespace")} of ${number(total)} ${affected === 1 ? "is" : "are"} not rolled out${rest > 0 ? `; the other ${number(rest)} are` : ""}:`,
             ...groupByReason(failures, total),

@@ -14,6 +14,7 @@ import { ExecConfig, KubeConnection } from "./kubeconfig";
 export interface KubeResponse {
     readonly status: number;
     /** The parsed JSON body, or undefined when there is none. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON the API server sent; each caller reads the fields it needs
     readonly body: any;
 }
 
@@ -68,7 +69,7 @@ export async function kubeRequest(
             payload,
         );
     } catch (error) {
-        throw new Error(`cannot reach the Kubernetes API at ${url.origin}: ${(error as Error).message}`);
+        throw new Error(`cannot reach the Kubernetes API at ${url.origin}: ${(error as Error).message}`, { cause: error });
     }
     let parsed: unknown;
     try {
@@ -93,7 +94,7 @@ interface ExecCredentialStatus {
  */
 async function execCredential(exec: ExecConfig, server: string): Promise<ExecCredentialStatus> {
     const key = JSON.stringify(exec);
-    const cache: Record<string, ExecCredentialStatus> = ((globalThis as any).__regcredExecCredentials ??= {});
+    const cache: Record<string, ExecCredentialStatus> = ((globalThis as { __regcredExecCredentials?: Record<string, ExecCredentialStatus> }).__regcredExecCredentials ??= {});
     const cached = cache[key];
     if (cached !== undefined && (cached.expirationTimestamp === undefined || Date.parse(cached.expirationTimestamp) - Date.now() > 60_000)) {
         return cached;

@@ -34,7 +34,6 @@ export async function settledValue<T>(output: pulumi.Output<T>): Promise<{ known
 
 /** Whether this process runs on Pulumi's mock engine (the unit tests, `npm run render`), which no cluster stands behind. */
 export function onMockEngine(): boolean {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as typeof import("@pulumi/pulumi/runtime/mocks");
     return pulumi.runtime.getMonitor() instanceof MockMonitor;
 }

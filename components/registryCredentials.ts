@@ -312,7 +312,7 @@ function warnIfRotationWouldReplace(component: RegistryCredentials): void {
     const configured = new pulumi.Config("kubernetes").getBoolean("enableSecretMutable");
     const mutable = configured ?? process.env.PULUMI_K8S_ENABLE_SECRET_MUTABLE === "true";
     if (!mutable) {
-        pulumi.log.warn(
+        void pulumi.log.warn(
             "A password change will replace each pull Secret, deleting it before creating it again, so Pods " +
                 "started in between cannot pull: the default Kubernetes provider treats Secret data as immutable. " +
                 "To rotate in place, run: pulumi config set kubernetes:enableSecretMutable true",
@@ -338,7 +338,7 @@ function dockerConfigJson(name: string, args: RegistryCredentialsArgs, component
         if (problems.length === 0) {
             return config();
         }
-        pulumi.log.error(invalidArgsError(name, problems).message, component);
+        void pulumi.log.error(invalidArgsError(name, problems).message, component);
         return pulumi.unknown as unknown as string;
     };
     if (args.registries !== undefined) {

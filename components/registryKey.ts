@@ -24,6 +24,7 @@ export type KeyResult = { readonly key: string } | { readonly problem: string };
 
 // Characters Go's url.Parse accepts in a host name without escaping (net/url shouldEscape, encodeHost).
 const HOST_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"\u0080-\uffff]*$/;
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function kubeletKey(server: string): KeyResult {

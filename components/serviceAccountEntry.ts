@@ -23,7 +23,7 @@
  */
 import { closest } from "./closest";
 import { KubeConnection } from "./kubeconfig";
-import { kubeRequest } from "./kubeClient";
+import { KubeResponse, kubeRequest } from "./kubeClient";
 
 /** One service account and the Secret whose entry we manage in it. */
 export interface EntryTarget {
@@ -59,6 +59,19 @@ export function parseEntryId(id: string): EntryTarget {
     return { namespace, serviceAccount, secretName };
 }
 
+/** The fields of a ServiceAccount read here, as the API server returns them. */
+interface ServiceAccountJson {
+    readonly metadata: { readonly resourceVersion?: string; readonly managedFields?: ManagedFieldsRecord[] };
+    readonly imagePullSecrets?: { name?: string }[];
+}
+
+/** One record of `metadata.managedFields`: who wrote which fields, and how. */
+interface ManagedFieldsRecord {
+    readonly manager?: string;
+    readonly operation?: string;
+    readonly fieldsV1?: Record<string, unknown>;
+}
+
 export interface WriteSettings {
     /** Recorded in `managedFields` as the manager of our writes; also how we recognise our own earlier writes. */
     readonly fieldManager: string;
@@ -80,7 +93,7 @@ export async function addEntry(connection: KubeConnection, target: EntryTarget, 
     const deadline = Date.now() + settings.waitSeconds * 1000;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const account = await readServiceAccount(connection, target, deadline, settings.waitSeconds);
-        const entries: { name?: string }[] | undefined = account.imagePullSecrets;
+        const entries = account.imagePullSecrets;
         if (entries?.some((entry) => entry?.name === target.secretName)) {
             return claimIfOurs(connection, target, account, settings.fieldManager);
         }
@@ -145,8 +158,8 @@ export async function hasEntry(connection: KubeConnection, target: EntryTarget):
  * Update record keeps the ownership but leaves nothing for that delete to
  * take. Other managers' records are left as they are.
  */
-async function claimIfOurs(connection: KubeConnection, target: EntryTarget, account: any, fieldManager: string): Promise<AddResult> {
-    const records: any[] = account.metadata.managedFields ?? [];
+async function claimIfOurs(connection: KubeConnection, target: EntryTarget, account: ServiceAccountJson, fieldManager: string): Promise<AddResult> {
+    const records = account.metadata.managedFields ?? [];
     const ours = records.filter((record) => record?.manager === fieldManager && record?.fieldsV1?.["f:imagePullSecrets"] !== undefined);
     if (ours.length === 0) {
         return "theirs";
@@ -168,12 +181,12 @@ async function claimIfOurs(connection: KubeConnection, target: EntryTarget, acco
 }
 
 /** The account, waiting up to the deadline for it to appear. */
-async function readServiceAccount(connection: KubeConnection, target: EntryTarget, deadline: number, waitSeconds: number): Promise<any> {
+async function readServiceAccount(connection: KubeConnection, target: EntryTarget, deadline: number, waitSeconds: number): Promise<ServiceAccountJson> {
     for (;;) {
         const response = await kubeRequest(connection, "GET", accountPath(target));
         if (response.status !== 404) {
             failUnlessOk(response, target, "read");
-            return response.body;
+            return response.body as ServiceAccountJson;
         }
         if (Date.now() >= deadline) {
             const suggestion = await existingNear(connection, target);
@@ -207,7 +220,7 @@ async function existingNear(connection: KubeConnection, target: EntryTarget): Pr
  * from then on the API server keeps the record, and moves it to whoever
  * writes the list next.
  */
-function recordOwnership(account: any, fieldManager: string): object[] {
+function recordOwnership(account: ServiceAccountJson, fieldManager: string): object[] {
     if ((account.metadata?.managedFields ?? []).length > 0) {
         return [];
     }
@@ -215,12 +228,12 @@ function recordOwnership(account: any, fieldManager: string): object[] {
     return [{ op: "add", path: "/metadata/managedFields", value: [record] }];
 }
 
-function testVersion(account: any) {
+function testVersion(account: ServiceAccountJson) {
     return { op: "test", path: "/metadata/resourceVersion", value: account.metadata.resourceVersion };
 }
 
 /** Returns after a pause if another writer won the race (so the caller reads again); throws otherwise. */
-async function unlessRaced(response: { status: number; body: any }, target: EntryTarget, attempt: number, action: string): Promise<void> {
+async function unlessRaced(response: KubeResponse, target: EntryTarget, attempt: number, action: string): Promise<void> {
     if (response.status !== 409 && response.status !== 422) {
         failUnlessOk(response, target, action === "add" ? "add our entry to" : "remove our entry from");
     }
@@ -234,7 +247,7 @@ function raceLost(target: EntryTarget, action: string): Error {
     );
 }
 
-function failUnlessOk(response: { status: number; body: any }, target: EntryTarget, action: string): void {
+function failUnlessOk(response: KubeResponse, target: EntryTarget, action: string): void {
     if (response.status >= 200 && response.status < 300) {
         return;
     }

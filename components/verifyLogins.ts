@@ -74,7 +74,7 @@ export function verifiedConfig(componentName: string, config: pulumi.Output<stri
         const failures = results.flatMap((result, i) => (result.ok ? [] : [{ ...result, server: logins[i].server }]));
         const stops = failures.filter((failure) => !failure.unreachable || options.unreachable !== "warn");
         for (const failure of failures.filter((f) => !stops.includes(f))) {
-            pulumi.log.warn(`RegistryCredentials ${JSON.stringify(componentName)}: rolling out a login that could not be checked (verifyLogins.unreachable is "warn"): ${JSON.stringify(failure.server)}: ${failure.reason}`, component);
+            void pulumi.log.warn(`RegistryCredentials ${JSON.stringify(componentName)}: rolling out a login that could not be checked (verifyLogins.unreachable is "warn"): ${JSON.stringify(failure.server)}: ${failure.reason}`, component);
         }
         const unmatched = typeof options.repository === "object" ? Object.keys(options.repository).filter((server) => !logins.some((login) => login.server === server)) : [];
         const lines = [
@@ -84,7 +84,7 @@ export function verifiedConfig(componentName: string, config: pulumi.Output<stri
         if (lines.length === 0) {
             return text;
         }
-        pulumi.log.error(`RegistryCredentials ${JSON.stringify(componentName)} wrote no Secret: verifyLogins found ${lines.length === 1 ? "a login that fails" : `${lines.length} problems`}:\n${lines.join("\n")}`, component);
+        void pulumi.log.error(`RegistryCredentials ${JSON.stringify(componentName)} wrote no Secret: verifyLogins found ${lines.length === 1 ? "a login that fails" : `${lines.length} problems`}:\n${lines.join("\n")}`, component);
         return pulumi.unknown as unknown as string;
     });
 }

@@ -113,4 +113,4 @@ async function printNotRolledOut(stack: string): Promise<void> {
     }
 }
 
-main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

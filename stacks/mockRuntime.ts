@@ -11,13 +11,17 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** One resource as the engine saw it. */
+/** A property value as serialized for the engine: any JSON, with each secret as a wrapper object. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the engine's wire format; readers check the shape they expect
+export type SerializedValue = any;
+
 export interface Registration {
     readonly type: string;
     readonly name: string;
     readonly urn: string;
     readonly custom: boolean;
     /** The inputs as serialized for the engine: secrets are still wrapped. */
-    readonly inputs: Record<string, any>;
+    readonly inputs: Record<string, SerializedValue>;
     readonly parent: string;
     /** `<provider URN>::<provider id>`, or empty for the default provider. */
     readonly provider: string;
@@ -28,13 +32,16 @@ export interface MockRuntime {
     /** Every registration so far, in the order the engine answered them. */
     readonly registrations: Registration[];
     /** The outputs a component registered, by URN, serialized as for state. */
-    readonly componentOutputs: Map<string, Record<string, any>>;
+    readonly componentOutputs: Map<string, Record<string, SerializedValue>>;
 }
 
-type Callback = (err: Error | null, response: any) => void;
+/** A gRPC message of the engine's protocol; the SDK does not type them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's generated protocol classes carry no types
+type GrpcMessage = any;
+type Callback = (err: Error | null, response: GrpcMessage) => void;
 interface Monitor {
-    registerResource(req: any, callback: Callback): void;
-    registerResourceOutputs(req: any, callback: Callback): void;
+    registerResource(req: GrpcMessage, callback: Callback): void;
+    registerResourceOutputs(req: GrpcMessage, callback: Callback): void;
 }
 
 /**
@@ -44,7 +51,7 @@ interface Monitor {
  */
 export function startMockRuntime(project: string, stack: string): MockRuntime {
     const runtime: MockRuntime = { registrations: [], componentOutputs: new Map() };
-    pulumi.runtime.setMocks(
+    void pulumi.runtime.setMocks(
         {
             // An empty id would leave every output unknown forever.
             newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
@@ -106,6 +113,6 @@ export function isSecretWrapped(value: unknown): boolean {
 }
 
 /** The value inside a serialized secret. */
-export function unwrapSecret(value: any): any {
+export function unwrapSecret(value: SerializedValue): SerializedValue {
     return isSecretWrapped(value) ? value.value : value;
 }

@@ -139,12 +139,10 @@ export function reportingOnce(program: PulumiRun["program"]): PulumiRun["program
  * package.json, and the e2e suite runs these scripts against the real CLI.
  */
 async function startProgramServer(program: () => Promise<Record<string, unknown> | void>): Promise<{ port: number; stop: (failed: boolean) => void }> {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const grpc = require("@grpc/grpc-js");
     const { LanguageServer } = require("@pulumi/pulumi/automation/server");
     const { LanguageRuntimeService } = require("@pulumi/pulumi/proto/language_grpc_pb");
     const { grpcChannelOptions } = require("@pulumi/pulumi/runtime/settings");
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const server = new grpc.Server(grpcChannelOptions);
     const languageServer = new LanguageServer(reportingOnce(program));
     server.addService(LanguageRuntimeService, languageServer);

@@ -90,7 +90,8 @@ export class FakeApiServer {
                         if (JSON.stringify(parent?.[last]) !== JSON.stringify(op.value)) return send(422, { message: "the test operation failed" });
                     } else if (op.op === "add" && Array.isArray(parent) && last === "-") parent.push(op.value);
                     else if (op.op === "add" || op.op === "replace") parent[last] = op.value;
-                    else if (op.op === "remove") Array.isArray(parent) ? parent.splice(Number(last), 1) : delete parent[last];
+                    else if (op.op === "remove" && Array.isArray(parent)) parent.splice(Number(last), 1);
+                    else if (op.op === "remove") delete parent[last];
                 }
                 patched.metadata.resourceVersion = String(this.version++);
                 this.accounts.set(key, patched);

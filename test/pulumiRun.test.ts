@@ -8,7 +8,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { reportingOnce, unmappedPromiseTraces } from "../stacks/pulumiRun";
 
 // The SDK's own bookkeeping, as a resource registration calls it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");
 
 describe("the program's process", () => {

@@ -62,7 +62,7 @@ describe("stack config", () => {
         it("at the top names the key and suggests the one meant", () => {
             const error = configError(source({ namespaces: '["payments"]', registries: GOOD_REGISTRIES, secretNmae: "regcred" }));
             assert.equal(reasonAt(error, "secretNmae"), 'is not a setting of this project; did you mean "secretName"?');
-            assert.match(error.message, /^Stack "staging" has a configuration problem \(config in stacks\/Pulumi\.staging\.yaml\):\n  - registry-credentials:secretNmae: /);
+            assert.match(error.message, /^Stack "staging" has a configuration problem \(config in stacks\/Pulumi\.staging\.yaml\):\n {2}- registry-credentials:secretNmae: /);
         });
 
         it("inside a namespace or a registry is found too", () => {

@@ -47,6 +47,7 @@ export class TestStack {
         fs.rmSync(path.join(workDir, "node_modules"), { force: true });
         fs.symlinkSync(path.resolve(__dirname, "../../node_modules"), path.join(workDir, "node_modules"));
         const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(binary("pulumi"))) });
+        // eslint-disable-next-line prefer-const -- assigned once, below; the program reads it only when it runs
         let self: TestStack | undefined;
         const stack = await LocalWorkspace.createOrSelectStack(
             { stackName: name, projectName: PROJECT, program: async () => self!.run() },
