@@ -15,7 +15,10 @@ export default tseslint.config(
             // A promise nobody awaits loses its error, and with it the message that says which namespace failed.
             "@typescript-eslint/no-floating-promises": "error",
             // No unused code; a name that starts with _ says "unused on purpose".
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+            "@typescript-eslint/no-unused-vars": [
+                "error",
+                { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+            ],
             // `any` only where a line says why (an eslint-disable comment with the reason).
             "@typescript-eslint/no-explicit-any": "error",
             // require() loads the SDK's undeclared modules and package.json files by path, on purpose.

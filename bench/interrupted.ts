@@ -60,26 +60,44 @@ interface Outcome {
 
 /** The namespaces that hold a Secret named regcred. */
 function secretNamespaces(cluster: Cluster): string[] {
-    return kubectl(cluster, ["get", "secrets", "-A", "--field-selector=metadata.name=regcred", "-o", "jsonpath={.items[*].metadata.namespace}"]).stdout.split(" ");
+    return kubectl(cluster, [
+        "get",
+        "secrets",
+        "-A",
+        "--field-selector=metadata.name=regcred",
+        "-o",
+        "jsonpath={.items[*].metadata.namespace}",
+    ]).stdout.split(" ");
 }
 
 async function count(cluster: Cluster, stack: Stack, namespaces: readonly string[]): Promise<Count> {
     const ours = new Set(namespaces);
     const secrets = secretNamespaces(cluster);
-    const accounts = JSON.parse(kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "json"]).stdout).items as { metadata: { namespace: string }; imagePullSecrets?: { name: string }[] }[];
+    const accounts = JSON.parse(
+        kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "json"])
+            .stdout,
+    ).items as { metadata: { namespace: string }; imagePullSecrets?: { name: string }[] }[];
     const deployment = (await stack.exportStack()).deployment;
     const resources: { type: string; outputs?: { owned?: string[] } }[] = deployment.resources ?? [];
     const entriesResource = resources.find((resource) => resource.type.endsWith(":ServiceAccountEntries"));
     return {
         secretsInCluster: secrets.filter((namespace) => ours.has(namespace)).length,
-        entriesInCluster: accounts.filter((account) => ours.has(account.metadata.namespace) && (account.imagePullSecrets ?? []).some((entry) => entry.name === "regcred")).length,
+        entriesInCluster: accounts.filter(
+            (account) =>
+                ours.has(account.metadata.namespace) &&
+                (account.imagePullSecrets ?? []).some((entry) => entry.name === "regcred"),
+        ).length,
         secretsInState: resources.filter((resource) => resource.type === "kubernetes:core/v1:Secret").length,
         entriesInState: entriesResource?.outputs?.owned?.length ?? 0,
         pendingOperations: deployment.pending_operations?.length ?? 0,
     };
 }
 
-async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typeof SIGNALS)[number]): Promise<Outcome> {
+async function interruptedRun(
+    cluster: Cluster,
+    settings: Settings,
+    signal: (typeof SIGNALS)[number],
+): Promise<Outcome> {
     const name = `${slug(settings)}-${signal.toLowerCase()}`;
     const namespaces = await createNamespaces(cluster, name, SIZE);
     const stack = await benchStack(cluster, name, { namespaces }, settings, { value: "first" });
@@ -89,7 +107,10 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
     let settled = false;
     const run = stack.up(quiet).then(
         () => ({ stopped: false, how: "finished before the signal" }),
-        (error: Error) => ({ stopped: true, how: error.message.split("\n").find((line) => /error|signal|interrupt|cancel/i.test(line)) ?? "failed" }),
+        (error: Error) => ({
+            stopped: true,
+            how: error.message.split("\n").find((line) => /error|signal|interrupt|cancel/i.test(line)) ?? "failed",
+        }),
     );
     void run.then(() => (settled = true));
     // Stopped once half the Secrets exist (or not at all, if the up ends first).
@@ -119,7 +140,9 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
         steps.push("`up`");
     } catch (error) {
         const message = (error as Error).message;
-        const reason = /locked/.test(message) ? "the stack is locked" : (message.split("\n").find((line) => /error/i.test(line)) ?? "failed");
+        const reason = /locked/.test(message)
+            ? "the stack is locked"
+            : (message.split("\n").find((line) => /error/i.test(line)) ?? "failed");
         steps.push(`\`up\` fails (${reason.trim()})`);
         if (/locked/.test(message)) {
             await stack.cancel();
@@ -130,7 +153,9 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
     }
     const recoverySeconds = seconds(started);
     const afterRecovery = await count(cluster, stack, namespaces);
-    process.stderr.write(`  recovered by ${steps.join(", ")} in ${recoverySeconds.toFixed(1)} s: ${JSON.stringify(afterRecovery)}\n`);
+    process.stderr.write(
+        `  recovered by ${steps.join(", ")} in ${recoverySeconds.toFixed(1)} s: ${JSON.stringify(afterRecovery)}\n`,
+    );
 
     await stack.destroy(quiet);
     const left = await count(cluster, stack, namespaces);
@@ -143,7 +168,9 @@ async function interruptedRun(cluster: Cluster, settings: Settings, signal: (typ
         recovery: steps.join(", then "),
         recoverySeconds,
         afterRecovery,
-        orphansIfDestroyed: Math.max(0, atStop.secretsInCluster - atStop.secretsInState) + Math.max(0, atStop.entriesInCluster - atStop.entriesInState),
+        orphansIfDestroyed:
+            Math.max(0, atStop.secretsInCluster - atStop.secretsInState) +
+            Math.max(0, atStop.entriesInCluster - atStop.entriesInState),
         leftAfterDestroy: left.secretsInCluster + left.entriesInCluster,
     };
 }

@@ -54,7 +54,9 @@ async function main() {
     await pulumi.runtime.disconnect();
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
 
-    process.stdout.write(`${JSON.stringify({ ms, resources, rssBeforeKb, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+    process.stdout.write(
+        `${JSON.stringify({ ms, resources, rssBeforeKb, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+    );
 }
 
 main().catch((err) => {

@@ -30,7 +30,10 @@ export interface OperationSpec {
 
 /** The CLI's flags for an operation: `up` and `destroy` without their preview, as the table's rows are split. */
 function operationFlags(command: OperationSpec["command"], parallel: number | undefined): string[] {
-    return [...(command === "preview" ? [] : ["--yes", "--skip-preview"]), ...(parallel === undefined ? [] : ["--parallel", String(parallel)])];
+    return [
+        ...(command === "preview" ? [] : ["--yes", "--skip-preview"]),
+        ...(parallel === undefined ? [] : ["--parallel", String(parallel)]),
+    ];
 }
 
 async function main(specFile: string): Promise<number> {

@@ -34,7 +34,12 @@ function processes(): ProcessEntry[] {
         // "pid (command) state ppid ...": the command may hold spaces and parentheses.
         const close = stat.lastIndexOf(")");
         const fields = stat.slice(close + 2).split(" ");
-        entries.push({ pid: Number(name), parent: Number(fields[1]), command: stat.slice(stat.indexOf("(") + 1, close), rssBytes: Number(fields[21]) * PAGE_BYTES });
+        entries.push({
+            pid: Number(name),
+            parent: Number(fields[1]),
+            command: stat.slice(stat.indexOf("(") + 1, close),
+            rssBytes: Number(fields[21]) * PAGE_BYTES,
+        });
     }
     return entries;
 }

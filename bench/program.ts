@@ -9,7 +9,10 @@ import { RegistryCredentials } from "../components";
 import { declareBaseline, declareWithComponent } from "./workloads";
 
 const config = new pulumi.Config("bench");
-const workload = { namespaces: config.requireNumber("namespaces"), serviceAccounts: config.requireNumber("serviceAccounts") };
+const workload = {
+    namespaces: config.requireNumber("namespaces"),
+    serviceAccounts: config.requireNumber("serviceAccounts"),
+};
 if (config.require("variant") === "component") {
     declareWithComponent(RegistryCredentials, workload);
 } else {

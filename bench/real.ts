@@ -42,7 +42,12 @@ const ROUNDS = Number(flagValue("--rounds") ?? (quick ? 1 : 3));
 const OUT = flagValue("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
 
 const chosen = flagValue("--settings")?.split(",");
-const MEASURED = chosen === undefined ? [README_ROUTE] : chosen.includes("all") ? SETTINGS : SETTINGS.filter((settings) => chosen.includes(slug(settings)));
+const MEASURED =
+    chosen === undefined
+        ? [README_ROUTE]
+        : chosen.includes("all")
+          ? SETTINGS
+          : SETTINGS.filter((settings) => chosen.includes(slug(settings)));
 if (MEASURED.length === 0) {
     throw new Error(`--settings takes all, or some of ${SETTINGS.map(slug).join(", ")}`);
 }
@@ -57,7 +62,13 @@ const requestsByOperation = new Map<string, Record<string, number>>();
 const peaksByOperation = new Map<string, PeakRss[]>();
 
 /** Times `work` and counts its API requests; a Pulumi operation's work returns its peak memory, which is kept too. */
-async function timed(cluster: Cluster, size: number, label: string, timings: Timings, work: () => Promise<PeakRss | void> | void): Promise<void> {
+async function timed(
+    cluster: Cluster,
+    size: number,
+    label: string,
+    timings: Timings,
+    work: () => Promise<PeakRss | void> | void,
+): Promise<void> {
     const before = await requestCounts(cluster);
     const started = process.hrtime.bigint();
     const peak = await work();
@@ -66,9 +77,15 @@ async function timed(cluster: Cluster, size: number, label: string, timings: Tim
         peaksByOperation.set(`${size} ${label}`, [...(peaksByOperation.get(`${size} ${label}`) ?? []), peak]);
     }
     const after = await requestCounts(cluster);
-    const made = Object.fromEntries(Object.entries(after).map(([key, count]) => [key, count - (before[key] ?? 0)]).filter(([, count]) => (count as number) > 0));
+    const made = Object.fromEntries(
+        Object.entries(after)
+            .map(([key, count]) => [key, count - (before[key] ?? 0)])
+            .filter(([, count]) => (count as number) > 0),
+    );
     requestsByOperation.set(`${size} ${label}`, made);
-    process.stderr.write(`  ${label}: ${timings[label].at(-1)!.toFixed(1)} s${peak ? `, peak ${describePeak(peak)} MB` : ""}; ${describeRequests(made)}\n`);
+    process.stderr.write(
+        `  ${label}: ${timings[label].at(-1)!.toFixed(1)} s${peak ? `, peak ${describePeak(peak)} MB` : ""}; ${describeRequests(made)}\n`,
+    );
 }
 
 /**
@@ -101,7 +118,8 @@ async function requestCounts(cluster: Cluster): Promise<Record<string, number>> 
 const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 /** "total (program + CLI + plugins)", in MB. */
-const describePeak = (peak: PeakRss) => `${megabytes(peak.total)} (${megabytes(peak.program)} + ${megabytes(peak.cli)} + ${megabytes(peak.plugins)})`;
+const describePeak = (peak: PeakRss) =>
+    `${megabytes(peak.total)} (${megabytes(peak.program)} + ${megabytes(peak.cli)} + ${megabytes(peak.plugins)})`;
 
 function describeRequests(made: Record<string, number> | undefined): string {
     const entries = Object.entries(made ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -110,10 +128,23 @@ function describeRequests(made: Record<string, number> | undefined): string {
 
 /** The floor: every Secret and service-account list in one server-side apply. */
 function floor(cluster: Cluster, namespaces: string[]): void {
-    const config = Buffer.from(JSON.stringify({ auths: { [LOGIN.server]: { username: LOGIN.username, password: "floor" } } })).toString("base64");
+    const config = Buffer.from(
+        JSON.stringify({ auths: { [LOGIN.server]: { username: LOGIN.username, password: "floor" } } }),
+    ).toString("base64");
     const items = namespaces.flatMap((namespace) => [
-        { apiVersion: "v1", kind: "Secret", metadata: { name: "regcred", namespace }, type: "kubernetes.io/dockerconfigjson", data: { ".dockerconfigjson": config } },
-        { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace }, imagePullSecrets: [{ name: "regcred" }] },
+        {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: "regcred", namespace },
+            type: "kubernetes.io/dockerconfigjson",
+            data: { ".dockerconfigjson": config },
+        },
+        {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "default", namespace },
+            imagePullSecrets: [{ name: "regcred" }],
+        },
     ]);
     serverSideApply(cluster, { apiVersion: "v1", kind: "List", items }, "bench-floor");
 }
@@ -121,8 +152,28 @@ function floor(cluster: Cluster, namespaces: string[]): void {
 /** The seeds' loop: two kubectl processes per namespace. */
 function loop(cluster: Cluster, namespaces: string[]): void {
     for (const namespace of namespaces) {
-        kubectlOk(cluster, "create", "secret", "docker-registry", "regcred", "-n", namespace, `--docker-server=${LOGIN.server}`, `--docker-username=${LOGIN.username}`, "--docker-password=loop");
-        kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", namespace, "-p", '{"imagePullSecrets":[{"name":"regcred"}]}');
+        kubectlOk(
+            cluster,
+            "create",
+            "secret",
+            "docker-registry",
+            "regcred",
+            "-n",
+            namespace,
+            `--docker-server=${LOGIN.server}`,
+            `--docker-username=${LOGIN.username}`,
+            "--docker-password=loop",
+        );
+        kubectlOk(
+            cluster,
+            "patch",
+            "serviceaccount",
+            "default",
+            "-n",
+            namespace,
+            "-p",
+            '{"imagePullSecrets":[{"name":"regcred"}]}',
+        );
     }
 }
 
@@ -143,7 +194,9 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
         const password = { value: "first" };
         const stack = await benchStack(cluster, `${slug(settings)}-${tag}`, target, settings, password);
         const measure = (operation: string, command: "preview" | "up" | "destroy") =>
-            timed(cluster, size, `${settings.name}: ${operation}`, timings, () => runOperation(cluster, stack, command, settings, target.namespaces, password.value));
+            timed(cluster, size, `${settings.name}: ${operation}`, timings, () =>
+                runOperation(cluster, stack, command, settings, target.namespaces, password.value),
+            );
         // `pulumi up` with its preview is the first preview and then the update.
         await measure("first preview", "preview");
         await measure("first up (no preview)", "up");
@@ -163,9 +216,20 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
     if (index === ROUNDS - 1 && size === SIZES.at(-1)) {
         return; // the last round: the cluster goes as a whole
     }
-    const used = [floorNamespaces, ...(size <= 1000 ? [`loop-${tag}`] : []), ...MEASURED.map((settings) => `${slug(settings)}-${tag}`)];
+    const used = [
+        floorNamespaces,
+        ...(size <= 1000 ? [`loop-${tag}`] : []),
+        ...MEASURED.map((settings) => `${slug(settings)}-${tag}`),
+    ];
     const started = process.hrtime.bigint();
-    await deleteNamespaces(cluster, used.flatMap((prefixOrNames) => (Array.isArray(prefixOrNames) ? prefixOrNames : Array.from({ length: size + 1 }, (_, i) => `${prefixOrNames}-${i}`))));
+    await deleteNamespaces(
+        cluster,
+        used.flatMap((prefixOrNames) =>
+            Array.isArray(prefixOrNames)
+                ? prefixOrNames
+                : Array.from({ length: size + 1 }, (_, i) => `${prefixOrNames}-${i}`),
+        ),
+    );
     process.stderr.write(`  (namespaces deleted in ${seconds(started).toFixed(0)} s)\n`);
 }
 
@@ -184,8 +248,12 @@ export function realEngineTable(results: Map<number, Timings>): string {
             const overLoop = loopTimes ? (m / median(loopTimes)).toFixed(2) : "";
             const peaks = peaksByOperation.get(`${size} ${operation}`);
             // The round with the largest total.
-            const peak = peaks ? describePeak(peaks.reduce((largest, next) => (next.total > largest.total ? next : largest))) : "";
-            lines.push(`| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} | ${peak} | ${describeRequests(requestsByOperation.get(`${size} ${operation}`))} |`);
+            const peak = peaks
+                ? describePeak(peaks.reduce((largest, next) => (next.total > largest.total ? next : largest)))
+                : "";
+            lines.push(
+                `| ${size} | ${operation} | ${m.toFixed(1)} (${spread}) | ${(m / floorTime).toFixed(1)} | ${overLoop} | ${peak} | ${describeRequests(requestsByOperation.get(`${size} ${operation}`))} |`,
+            );
         }
     }
     return lines.join("\n");
@@ -225,7 +293,10 @@ function routeDefaults(): string {
     return commands
         .map((command) => {
             const { flags, env } = fastDefaults(command, [], {});
-            const added = [...Object.entries(env).map(([name, value]) => `\`${name}=${value}\``), ...(flags.length === 0 ? [] : [`\`${flags.join(" ")}\``])];
+            const added = [
+                ...Object.entries(env).map(([name, value]) => `\`${name}=${value}\``),
+                ...(flags.length === 0 ? [] : [`\`${flags.join(" ")}\``]),
+            ];
             return `${command} ${added.length === 0 ? "nothing" : added.join(", ")}`;
         })
         .join("; ");
@@ -248,7 +319,8 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
     const byRoute = chosen === undefined;
     const measured = {
         seconds: (size: number, label: string) => results.get(size)?.[label],
-        peakBytes: (size: number, label: string) => peaksByOperation.get(`${size} ${label}`)?.reduce((largest, peak) => Math.max(largest, peak.total), 0),
+        peakBytes: (size: number, label: string) =>
+            peaksByOperation.get(`${size} ${label}`)?.reduce((largest, peak) => Math.max(largest, peak.total), 0),
         requests: (size: number, label: string) => requestsByOperation.get(`${size} ${label}`),
     };
     const verdicts = MEASURED.includes(README_ROUTE) ? realEngineVerdicts(measured, README_ROUTE.name) : [];
@@ -261,7 +333,14 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
         `The settings: ${MEASURED.map(describeSettings).join("; ")}. What a setting leaves unset, stacks/pulumiRun.ts set: ${routeDefaults()}.`,
         "Peak memory is the largest resident memory, sampled every 200 ms, of the operation's processes together: the program's process, the `pulumi` CLI, and its plugins (the Kubernetes provider and the dynamic provider), with each part's own peak in brackets. The last column is the API server's `apiserver_request_total` for Secrets and service accounts during the operation, by verb.",
         "",
-        ...(verdicts.length === 0 ? [] : [`The targets, for the README route${rounds === ROUNDS ? "" : " (from the rounds so far)"}:`, "", ...verdicts, ""]),
+        ...(verdicts.length === 0
+            ? []
+            : [
+                  `The targets, for the README route${rounds === ROUNDS ? "" : " (from the rounds so far)"}:`,
+                  "",
+                  ...verdicts,
+                  "",
+              ]),
         realEngineTable(results),
     ].join("\n");
     writeSection(OUT, byRoute ? REAL_ENGINE_SECTION : REAL_ENGINE_SETTINGS_SECTION, section);

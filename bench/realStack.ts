@@ -32,12 +32,24 @@ export async function createNamespaces(cluster: Cluster, prefix: string, count: 
     let missing = names.length;
     await waitFor(
         () => {
-            const listed = kubectl(cluster, ["get", "serviceaccounts", "-A", "--field-selector=metadata.name=default", "-o", "jsonpath={.items[*].metadata.namespace}"]);
+            const listed = kubectl(cluster, [
+                "get",
+                "serviceaccounts",
+                "-A",
+                "--field-selector=metadata.name=default",
+                "-o",
+                "jsonpath={.items[*].metadata.namespace}",
+            ]);
             const ready = new Set(listed.stdout.split(" "));
             missing = names.filter((name) => !ready.has(name)).length;
             return missing === 0;
         },
-        { awaited: `the default service accounts of ${prefix}-*`, timeoutMs: 180_000, intervalMs: 500, lastSeen: () => `${missing} of ${names.length} still missing` },
+        {
+            awaited: `the default service accounts of ${prefix}-*`,
+            timeoutMs: 180_000,
+            intervalMs: 500,
+            lastSeen: () => `${missing} of ${names.length} still missing`,
+        },
     );
     return names;
 }
@@ -48,21 +60,40 @@ export async function createNamespaces(cluster: Cluster, prefix: string, count: 
  * every one is gone.
  */
 export async function deleteNamespaces(cluster: Cluster, names: string[]): Promise<void> {
-    const chunks = Array.from({ length: Math.ceil(names.length / 200) }, (_, index) => names.slice(index * 200, (index + 1) * 200));
-    await Promise.all(chunks.map((chunk) => kubectlAsync(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...chunk])));
+    const chunks = Array.from({ length: Math.ceil(names.length / 200) }, (_, index) =>
+        names.slice(index * 200, (index + 1) * 200),
+    );
+    await Promise.all(
+        chunks.map((chunk) =>
+            kubectlAsync(cluster, ["delete", "namespaces", "--wait=false", "--ignore-not-found", ...chunk]),
+        ),
+    );
     const deleted = new Set(names);
     let left = names.length;
     await waitFor(
         () => {
-            left = kubectl(cluster, ["get", "namespaces", "-o", "name"]).stdout.split("\n").filter((line) => deleted.has(line.replace("namespace/", ""))).length;
+            left = kubectl(cluster, ["get", "namespaces", "-o", "name"])
+                .stdout.split("\n")
+                .filter((line) => deleted.has(line.replace("namespace/", ""))).length;
             return left === 0;
         },
-        { awaited: `the ${names.length} deleted namespaces to go`, timeoutMs: 60 * 60 * 1000, intervalMs: 5000, lastSeen: () => `${left} still there` },
+        {
+            awaited: `the ${names.length} deleted namespaces to go`,
+            timeoutMs: 60 * 60 * 1000,
+            intervalMs: 5000,
+            lastSeen: () => `${left} still there`,
+        },
     );
 }
 
 /** A stack whose program is the component over `namespaces`, with the password `password.value`, run in this process. */
-export async function benchStack(cluster: Cluster, name: string, target: { namespaces: string[] }, settings: Settings, password: { value: string }): Promise<Stack> {
+export async function benchStack(
+    cluster: Cluster,
+    name: string,
+    target: { namespaces: string[] },
+    settings: Settings,
+    password: { value: string },
+): Promise<Stack> {
     const env = pulumiEnv(cluster);
     // In the process's scratch folder, so that removeScratch takes it too.
     const work = scratchDir("bench", name);
@@ -92,18 +123,46 @@ export async function benchStack(cluster: Cluster, name: string, target: { names
  * (bench/operation.ts), and returns the peak memory of that process and
  * everything under it: the program's process, the CLI and its plugins.
  */
-export async function runOperation(cluster: Cluster, stack: Stack, command: OperationSpec["command"], settings: Settings, namespaces: readonly string[], password: string): Promise<PeakRss> {
+export async function runOperation(
+    cluster: Cluster,
+    stack: Stack,
+    command: OperationSpec["command"],
+    settings: Settings,
+    namespaces: readonly string[],
+    password: string,
+): Promise<PeakRss> {
     const workDir = stack.workspace.workDir;
     const log = path.join(workDir, `${command}.log`);
-    const spec: OperationSpec = { command, cluster, workDir, stack: stack.name, env: pulumiEnv(cluster), settings: settings.name, namespaces, password, log };
+    const spec: OperationSpec = {
+        command,
+        cluster,
+        workDir,
+        stack: stack.name,
+        env: pulumiEnv(cluster),
+        settings: settings.name,
+        namespaces,
+        password,
+        log,
+    };
     const specFile = path.join(workDir, "operation.json");
     fs.writeFileSync(specFile, JSON.stringify(spec));
-    const node = [process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "operation.ts"), specFile];
+    const node = [
+        process.execPath,
+        "-r",
+        "ts-node/register/transpile-only",
+        path.join(__dirname, "operation.ts"),
+        specFile,
+    ];
     // `script` gives the operation a pseudo-terminal, and keeps what is drawn on it in the log.
     const child = settings.terminal
-        ? spawn("script", ["--quiet", "--return", "--command", node.map(shellQuoted).join(" "), log], { cwd: path.join(__dirname, ".."), stdio: "ignore" })
+        ? spawn("script", ["--quiet", "--return", "--command", node.map(shellQuoted).join(" "), log], {
+              cwd: path.join(__dirname, ".."),
+              stdio: "ignore",
+          })
         : spawn(node[0], node.slice(1), { cwd: path.join(__dirname, ".."), stdio: "ignore" });
-    const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+    const exited = new Promise<number>((resolve) =>
+        child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+    );
     const peak = await peakTreeRss(child.pid!, exited);
     const status = await exited;
     if (status !== 0) {

@@ -52,7 +52,10 @@ function meanAndSd(values: number[]): { mean: number; sd: number } {
 }
 
 /** Student's t at 97.5% for 1 to 30 degrees of freedom; beyond, 1.96 + 2.4 / df is within 0.3%. */
-const T_975 = [12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T_975 = [
+    12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+    2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /**
  * The geometric mean of ratios with its 95% confidence interval: a mean and
@@ -77,7 +80,8 @@ function summarize(samples: Sample[]): Summary {
 /** A row of the table from its runs, round by round: medians, and ratios paired within each round. */
 export function summarizeRow(namespaces: number, serviceAccounts: number, samples: Row["samples"]): Row {
     const { component, baseline } = samples;
-    const pairedRatio = (of: (s: Sample) => number) => estimateRatio(component.map((c, round) => of(c) / of(baseline[round])));
+    const pairedRatio = (of: (s: Sample) => number) =>
+        estimateRatio(component.map((c, round) => of(c) / of(baseline[round])));
     return {
         namespaces,
         serviceAccounts,
@@ -101,9 +105,14 @@ function relativeSd(values: number[]): number {
 /** How much one run, and one round's ratio, varied at 1,000 namespaces and more: the lowest and highest row. */
 export function spread(rows: Row[]): { runs: string; ratios: string } {
     const large = rows.filter((r) => r.namespaces >= 1000);
-    const runs = large.flatMap((r) => [r.samples.component, r.samples.baseline].map((samples) => relativeSd(samples.map((s) => s.ms))));
-    const ratios = large.map((r) => relativeSd(r.samples.component.map((c, round) => c.ms / r.samples.baseline[round].ms)));
-    const range = (values: number[]) => `${(Math.min(...values) * 100).toFixed(0)}% to ${(Math.max(...values) * 100).toFixed(0)}%`;
+    const runs = large.flatMap((r) =>
+        [r.samples.component, r.samples.baseline].map((samples) => relativeSd(samples.map((s) => s.ms))),
+    );
+    const ratios = large.map((r) =>
+        relativeSd(r.samples.component.map((c, round) => c.ms / r.samples.baseline[round].ms)),
+    );
+    const range = (values: number[]) =>
+        `${(Math.min(...values) * 100).toFixed(0)}% to ${(Math.max(...values) * 100).toFixed(0)}%`;
     return { runs: range(runs), ratios: range(ratios) };
 }
 
@@ -145,7 +154,8 @@ export function table(rows: Row[]): string {
 }
 
 const percent = (change: number) => `${change >= 0 ? "+" : ""}${(change * 100).toFixed(1)}%`;
-const percentInterval = ({ ratio, low, high }: RatioEstimate) => `${percent(ratio - 1)} (95% interval ${percent(low - 1)} to ${percent(high - 1)})`;
+const percentInterval = ({ ratio, low, high }: RatioEstimate) =>
+    `${percent(ratio - 1)} (95% interval ${percent(low - 1)} to ${percent(high - 1)})`;
 
 /**
  * How a figure changes from the smaller row to the larger, round by round,
@@ -153,8 +163,13 @@ const percentInterval = ({ ratio, low, high }: RatioEstimate) => `${percent(rati
  * takes a round's two runs at one size (a namespace's cost, or the
  * component's time over the loop's).
  */
-function scalingEstimate(small: Row, large: Row, of: (sides: { component: Sample; baseline: Sample }, namespaces: number) => number): RatioEstimate {
-    const at = (row: Row, round: number) => of({ component: row.samples.component[round], baseline: row.samples.baseline[round] }, row.namespaces);
+function scalingEstimate(
+    small: Row,
+    large: Row,
+    of: (sides: { component: Sample; baseline: Sample }, namespaces: number) => number,
+): RatioEstimate {
+    const at = (row: Row, round: number) =>
+        of({ component: row.samples.component[round], baseline: row.samples.baseline[round] }, row.namespaces);
     return estimateRatio(large.samples.component.map((_, round) => at(large, round) / at(small, round)));
 }
 
@@ -168,7 +183,9 @@ export function targets(rows: Row[]): string[] {
     for (const r of rows.filter((row) => row.namespaces >= 1000)) {
         const [time, peak] = [r.timeRatio, r.peakRatio];
         const verdict = time.ratio <= 1.05 && peak.ratio <= 1.05 ? "holds" : "MISSED";
-        checks.push(`${verdict}: at ${r.namespaces} namespaces × ${r.serviceAccounts} service accounts the component costs ${time.ratio.toFixed(3)}× the baseline's time (95% interval ${time.low.toFixed(3)}–${time.high.toFixed(3)}) and ${peak.ratio.toFixed(3)}× its peak memory (${peak.low.toFixed(3)}–${peak.high.toFixed(3)}) (target ≤ 1.05×)`);
+        checks.push(
+            `${verdict}: at ${r.namespaces} namespaces × ${r.serviceAccounts} service accounts the component costs ${time.ratio.toFixed(3)}× the baseline's time (95% interval ${time.low.toFixed(3)}–${time.high.toFixed(3)}) and ${peak.ratio.toFixed(3)}× its peak memory (${peak.low.toFixed(3)}–${peak.high.toFixed(3)}) (target ≤ 1.05×)`,
+        );
     }
     for (const serviceAccounts of new Set(rows.map((r) => r.serviceAccounts))) {
         const at = (n: number) => rows.find((r) => r.namespaces === n && r.serviceAccounts === serviceAccounts);

@@ -48,7 +48,9 @@ function measure(variant: Variant, namespaces: number, serviceAccounts: number, 
     // The root Stack, the component itself, and a Secret and the patches per namespace.
     const expected = 1 + (variant === "component" ? 1 : 0) + namespaces * (1 + serviceAccounts);
     if (sample.resources !== expected) {
-        throw new Error(`${variant} at ${namespaces} namespaces registered ${sample.resources} resources, not ${expected}`);
+        throw new Error(
+            `${variant} at ${namespaces} namespaces registered ${sample.resources} resources, not ${expected}`,
+        );
     }
     return sample;
 }
@@ -84,16 +86,26 @@ interface CallFrame {
  * One measurement under V8's CPU profiler: each sample taken while the clock
  * ran, with its self time in microseconds.
  */
-function profiledRun(variant: Variant, namespaces: number, serviceAccounts: number): { callFrame: CallFrame; us: number }[] {
+function profiledRun(
+    variant: Variant,
+    namespaces: number,
+    serviceAccounts: number,
+): { callFrame: CallFrame; us: number }[] {
     const dir = mkdtempSync(path.join(os.tmpdir(), "regcred-profile-"));
-    const { ms } = measure(variant, namespaces, serviceAccounts, ["--cpu-prof", `--cpu-prof-interval=${PROFILE_INTERVAL_US}`, `--cpu-prof-dir=${dir}`]);
+    const { ms } = measure(variant, namespaces, serviceAccounts, [
+        "--cpu-prof",
+        `--cpu-prof-interval=${PROFILE_INTERVAL_US}`,
+        `--cpu-prof-dir=${dir}`,
+    ]);
     const profile = JSON.parse(readFileSync(path.join(dir, readdirSync(dir)[0]), "utf8"));
     rmSync(dir, { recursive: true, force: true });
 
     // The process exits as soon as the clock stops, so the timed span is the
     // profile's last `ms`, give or take the few milliseconds of exiting.
     const timedFrom = profile.endTime - (ms + 5) * 1000;
-    const callFrames = new Map<number, CallFrame>(profile.nodes.map((n: { id: number; callFrame: CallFrame }) => [n.id, n.callFrame]));
+    const callFrames = new Map<number, CallFrame>(
+        profile.nodes.map((n: { id: number; callFrame: CallFrame }) => [n.id, n.callFrame]),
+    );
     let at = profile.startTime;
     return profile.samples.flatMap((id: number, i: number) => {
         at += profile.timeDeltas[i];
@@ -107,7 +119,9 @@ function profile(): string[] {
     let total = 0;
     for (const { callFrame, us } of profiledRun("component", 1000, 3)) {
         const { url, functionName } = callFrame;
-        const where = url.includes("/components/") ? "components/ (this package)" : `${functionName || "(anonymous)"} ${url.replace(/^.*node_modules\//, "")}`.trim();
+        const where = url.includes("/components/")
+            ? "components/ (this package)"
+            : `${functionName || "(anonymous)"} ${url.replace(/^.*node_modules\//, "")}`.trim();
         selfTime.set(where, (selfTime.get(where) ?? 0) + us);
         total += us;
     }
@@ -126,7 +140,13 @@ function profile(): string[] {
 }
 
 /** What every resource costs in the SDK, whoever declares it: stack traces, promise bookkeeping, garbage collection. */
-const SDK_FLOOR = new Set(["defaultPrepareStackTrace", "prepareStackTraceCallback", "get stack", "debuggablePromise", "(garbage collector)"]);
+const SDK_FLOOR = new Set([
+    "defaultPrepareStackTrace",
+    "prepareStackTraceCallback",
+    "get stack",
+    "debuggablePromise",
+    "(garbage collector)",
+]);
 
 /**
  * What changes in a namespace's cost between 100 and 2,000 namespaces:
@@ -137,7 +157,11 @@ function scaleProfile(): string {
     const perNamespace = (namespaces: number, runs: number) => {
         const samples = Array.from({ length: runs }, () => profiledRun("baseline", namespaces, 1)).flat();
         const ms = (inFloor: boolean) =>
-            samples.filter((s) => SDK_FLOOR.has(s.callFrame.functionName) === inFloor).reduce((sum, s) => sum + s.us, 0) / 1000 / (namespaces * runs);
+            samples
+                .filter((s) => SDK_FLOOR.has(s.callFrame.functionName) === inFloor)
+                .reduce((sum, s) => sum + s.us, 0) /
+            1000 /
+            (namespaces * runs);
         return { floor: ms(true).toFixed(2), rest: ms(false).toFixed(2) };
     };
     const [smallRuns, largeRuns] = [6, 3];
@@ -157,10 +181,18 @@ function machine(): string {
 }
 
 function main() {
-    const rows = runAll(NAMESPACES.flatMap((namespaces) => SERVICE_ACCOUNTS.map((serviceAccounts) => ({ namespaces, serviceAccounts }))));
+    const rows = runAll(
+        NAMESPACES.flatMap((namespaces) =>
+            SERVICE_ACCOUNTS.map((serviceAccounts) => ({ namespaces, serviceAccounts })),
+        ),
+    );
     writeFileSync(path.join(__dirname, "..", "samples.json"), JSON.stringify(rows, null, 1));
     console.log(table(rows));
-    console.log(targets(rows).map((t) => `- ${t}`).join("\n"));
+    console.log(
+        targets(rows)
+            .map((t) => `- ${t}`)
+            .join("\n"),
+    );
     if (quick) {
         return;
     }
@@ -174,7 +206,10 @@ function main() {
     const file = path.join(__dirname, "..", "..", "BENCHMARKS.md");
     const existing = readFileSync(file, "utf8");
     const kept = CLUSTER_SECTIONS.map((name) => sectionOf(existing, name)).filter((section) => section !== "");
-    writeFileSync(file, [benchmarksMarkdown(rows, profileLines, scaleLine, startup).trimEnd(), ...kept].join("\n\n") + "\n");
+    writeFileSync(
+        file,
+        [benchmarksMarkdown(rows, profileLines, scaleLine, startup).trimEnd(), ...kept].join("\n\n") + "\n",
+    );
     process.stderr.write("wrote BENCHMARKS.md\n");
 }
 
@@ -222,7 +257,9 @@ ${table(rows)}
 
 Targets:
 
-${targets(rows).map((t) => `- ${t}`).join("\n")}
+${targets(rows)
+    .map((t) => `- ${t}`)
+    .join("\n")}
 
 ${scaleLine}
 

@@ -47,7 +47,12 @@ export const SETTINGS: Settings[] = [
     // Operations that mostly wait (the provider awaits each Secret's deletion) at more than 4 per CPU.
     { name: "tuned, parallel 64", env: {}, provider: CLIENT, parallel: 64 },
     // The engine's diffs (one provider call per resource) run concurrently instead of one after another.
-    { name: "tuned, parallel diff", env: { PULUMI_PARALLEL_DIFF: "true" }, provider: CLIENT, parallel: PULUMI_PARALLEL },
+    {
+        name: "tuned, parallel diff",
+        env: { PULUMI_PARALLEL_DIFF: "true" },
+        provider: CLIENT,
+        parallel: PULUMI_PARALLEL,
+    },
     README_ROUTE,
     // The display: the CLI's progress view, redrawn as resources change, instead of one line per step.
     // As under tmux or screen: with no terminal behind the pseudo-terminal to
@@ -69,9 +74,27 @@ export function settingsNamed(name: string): Settings {
 }
 
 /** The benchmark's program: one provider for the cluster, and the component over `namespaces`. */
-export function benchProgram(cluster: Cluster, namespaces: readonly string[], settings: Settings, password: string): () => Promise<void> {
+export function benchProgram(
+    cluster: Cluster,
+    namespaces: readonly string[],
+    settings: Settings,
+    password: string,
+): () => Promise<void> {
     return async () => {
-        const provider = new k8s.Provider("cluster", { kubeconfig: cluster.kubeconfig, context: cluster.adminContext, enableSecretMutable: true, ...settings.provider });
-        new RegistryCredentials("regcred", { registries: [{ ...LOGIN, password: pulumi.secret(password) }], namespaces: [...namespaces], attach: settings.attach }, { provider });
+        const provider = new k8s.Provider("cluster", {
+            kubeconfig: cluster.kubeconfig,
+            context: cluster.adminContext,
+            enableSecretMutable: true,
+            ...settings.provider,
+        });
+        new RegistryCredentials(
+            "regcred",
+            {
+                registries: [{ ...LOGIN, password: pulumi.secret(password) }],
+                namespaces: [...namespaces],
+                attach: settings.attach,
+            },
+            { provider },
+        );
     };
 }

@@ -19,10 +19,15 @@ export interface StartupRow {
 const root = path.join(__dirname, "..", "..");
 const config = {
     "registry-credentials:namespaces": JSON.stringify(["team-a", "team-b"]),
-    "registry-credentials:registries": JSON.stringify([{ server: "ghcr.io", username: "bench-bot", password: "bench-password" }]),
+    "registry-credentials:registries": JSON.stringify([
+        { server: "ghcr.io", username: "bench-bot", password: "bench-password" },
+    ]),
 };
 const variants: { how: string; args: string[] }[] = [
-    { how: "ts-node, type-checking (Pulumi's default for TypeScript)", args: ["-r", "ts-node/register", "bench/startupEntry.ts"] },
+    {
+        how: "ts-node, type-checking (Pulumi's default for TypeScript)",
+        args: ["-r", "ts-node/register", "bench/startupEntry.ts"],
+    },
     { how: "ts-node, transpile-only", args: ["-r", "ts-node/register/transpile-only", "bench/startupEntry.ts"] },
     { how: "precompiled JavaScript", args: [path.join(__dirname, "startupEntry.js")] },
 ];
@@ -31,7 +36,11 @@ function start(args: string[]): number {
     const result = spawnSync(process.execPath, args, {
         cwd: root,
         encoding: "utf8",
-        env: { ...process.env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(["registry-credentials:registries"]) },
+        env: {
+            ...process.env,
+            PULUMI_CONFIG: JSON.stringify(config),
+            PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(["registry-credentials:registries"]),
+        },
     });
     // Stopping at the first resource leaves the SDK's promises pending, and its
     // exit hook reports them with exit code 1: the printed line is the result.
@@ -46,7 +55,11 @@ function start(args: string[]): number {
 function build(): number {
     const outDir = mkdtempSync(path.join(os.tmpdir(), "regcred-build-"));
     const started = performance.now();
-    const result = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "bench/tsconfig.json", "--noCheck", "--outDir", outDir], { cwd: root, encoding: "utf8" });
+    const result = spawnSync(
+        process.execPath,
+        [require.resolve("typescript/bin/tsc"), "-p", "bench/tsconfig.json", "--noCheck", "--outDir", outDir],
+        { cwd: root, encoding: "utf8" },
+    );
     const ms = performance.now() - started;
     rmSync(outDir, { recursive: true, force: true });
     if (result.status !== 0) {

@@ -20,7 +20,15 @@ export interface Measured {
     readonly requests: (size: number, label: string) => Readonly<Record<string, number>> | undefined;
 }
 
-export const OPERATIONS = ["first preview", "first up (no preview)", "no-op preview", "no-op up", "a namespace added", "rotation", "destroy"];
+export const OPERATIONS = [
+    "first preview",
+    "first up (no preview)",
+    "no-op preview",
+    "no-op up",
+    "a namespace added",
+    "rotation",
+    "destroy",
+];
 
 const WRITE_VERBS = ["POST", "PUT", "PATCH", "APPLY", "DELETE"];
 
@@ -35,7 +43,13 @@ export function realEngineVerdicts(measured: Measured, setting: string): string[
     const lines: string[] = [];
 
     const [floor, loop] = [time(1000, FLOOR), time(1000, LOOP)];
-    const [preview, up, noopPreview, rotation, destroy] = ["first preview", "first up (no preview)", "no-op preview", "rotation", "destroy"].map((operation) => of(1000, operation));
+    const [preview, up, noopPreview, rotation, destroy] = [
+        "first preview",
+        "first up (no preview)",
+        "no-op preview",
+        "rotation",
+        "destroy",
+    ].map((operation) => of(1000, operation));
     if (floor !== undefined && up !== undefined) {
         const faster = loop === undefined ? undefined : loop / up;
         lines.push(
@@ -45,7 +59,12 @@ export function realEngineVerdicts(measured: Measured, setting: string): string[
             ),
         );
         if (preview !== undefined) {
-            lines.push(verdict(preview + up <= 5 * floor, `first rollout at 1,000 with its preview at most 5× the floor: ${(preview + up).toFixed(1)} s, ${((preview + up) / floor).toFixed(1)}×.`));
+            lines.push(
+                verdict(
+                    preview + up <= 5 * floor,
+                    `first rollout at 1,000 with its preview at most 5× the floor: ${(preview + up).toFixed(1)} s, ${((preview + up) / floor).toFixed(1)}×.`,
+                ),
+            );
         }
     }
     if (noopPreview !== undefined) {
@@ -64,7 +83,12 @@ export function realEngineVerdicts(measured: Measured, setting: string): string[
         );
     }
     if (floor !== undefined && destroy !== undefined) {
-        lines.push(verdict(destroy <= 5 * floor, `destroy at 1,000 at most 5× the floor: ${destroy.toFixed(1)} s, ${(destroy / floor).toFixed(1)}×.`));
+        lines.push(
+            verdict(
+                destroy <= 5 * floor,
+                `destroy at 1,000 at most 5× the floor: ${destroy.toFixed(1)} s, ${(destroy / floor).toFixed(1)}×.`,
+            ),
+        );
     }
     const growths = OPERATIONS.flatMap((operation) => {
         const [at1000, at2000] = [of(1000, operation), of(2000, operation)];
@@ -73,7 +97,10 @@ export function realEngineVerdicts(measured: Measured, setting: string): string[
     if (growths.length > 0) {
         const over = growths.filter(({ growth }) => growth > 2.2);
         lines.push(
-            verdict(over.length === 0, `growth, time(2,000) / time(1,000), at most 2.2 for every operation: ${growths.map(({ operation, growth }) => `${operation} ${growth.toFixed(2)}`).join(", ")}.`),
+            verdict(
+                over.length === 0,
+                `growth, time(2,000) / time(1,000), at most 2.2 for every operation: ${growths.map(({ operation, growth }) => `${operation} ${growth.toFixed(2)}`).join(", ")}.`,
+            ),
         );
     }
     const peaks = OPERATIONS.flatMap((operation) => {
@@ -82,7 +109,12 @@ export function realEngineVerdicts(measured: Measured, setting: string): string[
     });
     if (peaks.length > 0) {
         const largest = peaks.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-        lines.push(verdict(largest.bytes < 1e9, `memory at 2,000, program and CLI with its plugins together, under 1 GB: at most ${(largest.bytes / 1e9).toFixed(2)} GB (${largest.operation}).`));
+        lines.push(
+            verdict(
+                largest.bytes < 1e9,
+                `memory at 2,000, program and CLI with its plugins together, under 1 GB: at most ${(largest.bytes / 1e9).toFixed(2)} GB (${largest.operation}).`,
+            ),
+        );
     }
     return lines;
 }

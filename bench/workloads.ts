@@ -22,7 +22,10 @@ function names(prefix: string, count: number): string[] {
 }
 
 /** Declares the rollout with the component; returns every resource to wait for. */
-export function declareWithComponent(Component: typeof RegistryCredentials, { namespaces, serviceAccounts }: Workload): pulumi.Resource[] {
+export function declareWithComponent(
+    Component: typeof RegistryCredentials,
+    { namespaces, serviceAccounts }: Workload,
+): pulumi.Resource[] {
     const credentials = new Component("regcred", {
         registries: [{ ...registry, password: pulumi.secret(registry.password) }],
         namespaces: names("team", namespaces),

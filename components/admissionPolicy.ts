@@ -27,7 +27,11 @@ export interface AdmissionObjects {
  * cluster-scoped); `secretName` is a DNS-1123 subdomain, so it needs no
  * quoting inside the CEL strings.
  */
-export function admissionObjects(name: string, secretName: string, namespaces: pulumi.Input<readonly string[]>): AdmissionObjects {
+export function admissionObjects(
+    name: string,
+    secretName: string,
+    namespaces: pulumi.Input<readonly string[]>,
+): AdmissionObjects {
     const entry = `Object.spec.imagePullSecrets{name: "${secretName}"}`;
     return {
         policy: {
@@ -36,7 +40,9 @@ export function admissionObjects(name: string, secretName: string, namespaces: p
             metadata: { name },
             spec: {
                 matchConstraints: {
-                    resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+                    resourceRules: [
+                        { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] },
+                    ],
                 },
                 matchConditions: [
                     {
@@ -70,7 +76,13 @@ export function admissionObjects(name: string, secretName: string, namespaces: p
                 policyName: name,
                 matchResources: {
                     namespaceSelector: {
-                        matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: pulumi.output(namespaces).apply((list) => [...list].sort()) }],
+                        matchExpressions: [
+                            {
+                                key: "kubernetes.io/metadata.name",
+                                operator: "In",
+                                values: pulumi.output(namespaces).apply((list) => [...list].sort()),
+                            },
+                        ],
                     },
                 },
             },

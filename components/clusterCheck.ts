@@ -28,7 +28,10 @@ const PAGE = 500;
 /** A cluster that does not answer in this long is reported as unreachable; the provider's own requests would wait no better. */
 const TIMEOUT_MS = 15_000;
 
-export async function checkCluster(connection: KubeConnection | UnusableConnection, namespaces: readonly string[]): Promise<ClusterCheck> {
+export async function checkCluster(
+    connection: KubeConnection | UnusableConnection,
+    namespaces: readonly string[],
+): Promise<ClusterCheck> {
     if ("unusable" in connection) {
         return { unreachable: connection.unusable, badNamespaces: {} };
     }
@@ -38,15 +41,28 @@ export async function checkCluster(connection: KubeConnection | UnusableConnecti
         const query = `limit=${PAGE}${page === "" ? "" : `&continue=${encodeURIComponent(page)}`}`;
         let response;
         try {
-            response = await kubeRequest(connection, "GET", `api/v1/namespaces?${query}`, undefined, undefined, TIMEOUT_MS);
+            response = await kubeRequest(
+                connection,
+                "GET",
+                `api/v1/namespaces?${query}`,
+                undefined,
+                undefined,
+                TIMEOUT_MS,
+            );
         } catch (error) {
             return { unreachable: (error as Error).message, badNamespaces: {} };
         }
         if (response.status === 401) {
-            return { unreachable: `the API server at ${connection.server} refuses the kubeconfig's credentials (HTTP 401)${reasonOf(response.body)}`, badNamespaces: {} };
+            return {
+                unreachable: `the API server at ${connection.server} refuses the kubeconfig's credentials (HTTP 401)${reasonOf(response.body)}`,
+                badNamespaces: {},
+            };
         }
         if (response.status !== 200) {
-            return { unchecked: `could not list namespaces (HTTP ${response.status})${reasonOf(response.body)}`, badNamespaces: {} };
+            return {
+                unchecked: `could not list namespaces (HTTP ${response.status})${reasonOf(response.body)}`,
+                badNamespaces: {},
+            };
         }
         for (const item of (response.body?.items ?? []) as NamespaceObject[]) {
             found.set(item.metadata?.name ?? "", item);
@@ -62,7 +78,10 @@ interface NamespaceObject {
 }
 
 /** Why each listed namespace cannot take a Secret, given the cluster's namespaces by name. */
-function namespaceProblems(listed: readonly string[], found: ReadonlyMap<string, NamespaceObject>): Record<string, string> {
+function namespaceProblems(
+    listed: readonly string[],
+    found: ReadonlyMap<string, NamespaceObject>,
+): Record<string, string> {
     const problems: Record<string, string> = {};
     for (const name of listed) {
         const namespace = found.get(name);
@@ -70,7 +89,8 @@ function namespaceProblems(listed: readonly string[], found: ReadonlyMap<string,
             problems[name] = "the namespace does not exist";
         } else if (namespace.metadata?.deletionTimestamp !== undefined || namespace.status?.phase === "Terminating") {
             const since = namespace.metadata?.deletionTimestamp;
-            problems[name] = `the namespace is being deleted${since === undefined ? "" : ` (since ${since})`}, and the API server refuses new objects in it`;
+            problems[name] =
+                `the namespace is being deleted${since === undefined ? "" : ` (since ${since})`}, and the API server refuses new objects in it`;
         }
     }
     return problems;

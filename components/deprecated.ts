@@ -21,7 +21,9 @@ export const DEPRECATED_KEYS = Object.keys(DEPRECATED_SETTINGS) as (keyof typeof
 
 /** One warning for each deprecated setting given anywhere in the arguments. */
 export function warnIfDeprecated(args: RegistryCredentialsArgs, component: pulumi.Resource): void {
-    const targets: object[] = (Array.isArray(args.namespaces) ? args.namespaces : []).filter((target) => typeof target === "object" && target !== null);
+    const targets: object[] = (Array.isArray(args.namespaces) ? args.namespaces : []).filter(
+        (target) => typeof target === "object" && target !== null,
+    );
     for (const key of DEPRECATED_KEYS) {
         if ([args, ...targets].some((settings) => (settings as Record<string, unknown>)[key] !== undefined)) {
             void pulumi.log.warn(DEPRECATED_SETTINGS[key], component);

@@ -11,7 +11,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /** What kind of value it is, never the value: for values that may be credentials. */
 export function kindOf(value: unknown): string {
-    return Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value === "object" ? "map" : typeof value}`;
+    return Array.isArray(value)
+        ? "a list"
+        : value === null
+          ? "null"
+          : `a ${typeof value === "object" ? "map" : typeof value}`;
 }
 
 /** A value that is not a credential, as a message shows it, with its kind where that is the problem. */
@@ -24,5 +28,5 @@ export function describe(value: unknown): string {
 
 /** A value as a message quotes it. */
 export function show(value: unknown): string {
-    return value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
+    return value === undefined ? "nothing" : (JSON.stringify(value) ?? String(value));
 }

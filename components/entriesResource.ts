@@ -76,7 +76,11 @@ export const entriesProvider: pulumi.dynamic.ResourceProvider = {
         const held = new Set(news.held ?? []);
         const keep = (entries: Record<string, string> | undefined, wantHeld: boolean) =>
             Object.entries(entries ?? {}).filter(([key]) => held.has(parseKey(key).namespace) === wantHeld);
-        const entries = Object.fromEntries([...keep(news.entries, false), ...keep(olds.entries, true)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        const entries = Object.fromEntries(
+            [...keep(news.entries, false), ...keep(olds.entries, true)].sort(([a], [b]) =>
+                a < b ? -1 : a > b ? 1 : 0,
+            ),
+        );
         return { inputs: { ...news, entries } };
     },
 
@@ -133,9 +137,17 @@ export const entriesProvider: pulumi.dynamic.ResourceProvider = {
                 present.add(entry);
             }
         });
-        const entries = Object.fromEntries(Object.entries(olds.entries ?? {}).filter((entry) => present.has(idOf(entry))));
+        const entries = Object.fromEntries(
+            Object.entries(olds.entries ?? {}).filter((entry) => present.has(idOf(entry))),
+        );
         const props = { ...olds, entries, owned: owned.filter((entry) => present.has(entry)) };
-        const inputs = { entries, held: olds.held ?? [], connection: olds.connection, fieldManager: olds.fieldManager, waitSeconds: olds.waitSeconds };
+        const inputs = {
+            entries,
+            held: olds.held ?? [],
+            connection: olds.connection,
+            fieldManager: olds.fieldManager,
+            waitSeconds: olds.waitSeconds,
+        };
         return { id, props, inputs };
     },
 };
@@ -161,7 +173,9 @@ async function converge(olds: State, news: State): Promise<State> {
 
     // Only what is not in place already: an entry the state holds was there at the last
     // up or refresh (a refresh drops one someone removed, which brings it back here).
-    const missing = Object.entries(news.entries).filter(([key, secretName]) => olds.entries?.[key] !== secretName && !held.has(parseKey(key).namespace));
+    const missing = Object.entries(news.entries).filter(
+        ([key, secretName]) => olds.entries?.[key] !== secretName && !held.has(parseKey(key).namespace),
+    );
     const unwanted = [...owned].filter((id) => {
         const { namespace, serviceAccount, secretName } = parseEntryId(id);
         return !held.has(namespace) && news.entries[entryKey(namespace, serviceAccount)] !== secretName;

@@ -31,10 +31,18 @@ export interface RolloutOutcome {
  * either, that the namespaces could not be checked. A preview says it before
  * any Secret's dry-run, one of which may stop the preview.
  */
-export function reportCheck(component: pulumi.Resource, label: string, check: ClusterCheck, namespaces: readonly string[]): void {
+export function reportCheck(
+    component: pulumi.Resource,
+    label: string,
+    check: ClusterCheck,
+    namespaces: readonly string[],
+): void {
     const head = `On ${label}:`;
     if (check.unchecked !== undefined) {
-        void pulumi.log.warn(`${head} the namespaces were not checked before writing, because the deployer ${check.unchecked}. The rollout goes on.`, component);
+        void pulumi.log.warn(
+            `${head} the namespaces were not checked before writing, because the deployer ${check.unchecked}. The rollout goes on.`,
+            component,
+        );
     }
     if (!pulumi.runtime.isDryRun()) {
         return;
@@ -90,7 +98,8 @@ function failuresOf(outcome: RolloutOutcome, preview: boolean): Record<string, s
         } else if (outcome.check.unreachable !== undefined && !landed) {
             failures[namespace] = `the cluster cannot be reached: ${outcome.check.unreachable}`;
         } else if (!preview && !landed) {
-            failures[namespace] = "its Secret could not be written (the Secret's own error says why); nothing new names it there, and what named the old one still does";
+            failures[namespace] =
+                "its Secret could not be written (the Secret's own error says why); nothing new names it there, and what named the old one still does";
         }
     }
     for (const [key, reason] of Object.entries(outcome.entryFailures)) {

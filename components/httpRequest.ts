@@ -22,19 +22,35 @@ export interface HttpRequestOptions extends https.RequestOptions {
     readonly maxBodyChars?: number;
 }
 
-export function httpRequest(url: URL, { timeoutMs, maxBodyChars = Infinity, ...options }: HttpRequestOptions, payload?: string): Promise<HttpAnswer> {
+export function httpRequest(
+    url: URL,
+    { timeoutMs, maxBodyChars = Infinity, ...options }: HttpRequestOptions,
+    payload?: string,
+): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
         // http: too, as a kubeconfig or a registry's server may say.
-        const request = (url.protocol === "http:" ? http : https).request(url, { ...options, timeout: timeoutMs }, (response) => {
-            let body = "";
-            response.setEncoding("utf8");
-            response.on("data", (chunk: string) => {
-                if (body.length < maxBodyChars) body += chunk;
-            });
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-            response.on("error", reject);
-        });
-        request.on("timeout", () => request.destroy(Object.assign(new Error(`no answer from ${url.origin} in ${timeoutMs / 1000} s`), { code: "ETIMEDOUT" })));
+        const request = (url.protocol === "http:" ? http : https).request(
+            url,
+            { ...options, timeout: timeoutMs },
+            (response) => {
+                let body = "";
+                response.setEncoding("utf8");
+                response.on("data", (chunk: string) => {
+                    if (body.length < maxBodyChars) body += chunk;
+                });
+                response.on("end", () =>
+                    resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+                );
+                response.on("error", reject);
+            },
+        );
+        request.on("timeout", () =>
+            request.destroy(
+                Object.assign(new Error(`no answer from ${url.origin} in ${timeoutMs / 1000} s`), {
+                    code: "ETIMEDOUT",
+                }),
+            ),
+        );
         request.on("error", reject);
         request.end(payload);
     });

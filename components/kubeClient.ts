@@ -50,7 +50,8 @@ export async function kubeRequest(
     }
     const decode = (data: string | undefined) => (data === undefined ? undefined : Buffer.from(data, "base64"));
     // Raw PEM is accepted too: client-go's exec credentials carry PEM, kubeconfig's *-data fields base64.
-    const pem = (data: string | undefined) => (data !== undefined && data.includes("-----BEGIN") ? Buffer.from(data) : decode(data));
+    const pem = (data: string | undefined) =>
+        data !== undefined && data.includes("-----BEGIN") ? Buffer.from(data) : decode(data);
 
     let answer: HttpAnswer;
     try {
@@ -69,7 +70,9 @@ export async function kubeRequest(
             payload,
         );
     } catch (error) {
-        throw new Error(`cannot reach the Kubernetes API at ${url.origin}: ${(error as Error).message}`, { cause: error });
+        throw new Error(`cannot reach the Kubernetes API at ${url.origin}: ${(error as Error).message}`, {
+            cause: error,
+        });
     }
     let parsed: unknown;
     try {
@@ -94,16 +97,31 @@ interface ExecCredentialStatus {
  */
 async function execCredential(exec: ExecConfig, server: string): Promise<ExecCredentialStatus> {
     const key = JSON.stringify(exec);
-    const cache: Record<string, ExecCredentialStatus> = ((globalThis as { __regcredExecCredentials?: Record<string, ExecCredentialStatus> }).__regcredExecCredentials ??= {});
+    const cache: Record<string, ExecCredentialStatus> = ((
+        globalThis as { __regcredExecCredentials?: Record<string, ExecCredentialStatus> }
+    ).__regcredExecCredentials ??= {});
     const cached = cache[key];
-    if (cached !== undefined && (cached.expirationTimestamp === undefined || Date.parse(cached.expirationTimestamp) - Date.now() > 60_000)) {
+    if (
+        cached !== undefined &&
+        (cached.expirationTimestamp === undefined || Date.parse(cached.expirationTimestamp) - Date.now() > 60_000)
+    ) {
         return cached;
     }
     const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map(({ name, value }) => [name, value])) };
-    env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion: exec.apiVersion, kind: "ExecCredential", spec: { cluster: { server }, interactive: false } });
+    env.KUBERNETES_EXEC_INFO = JSON.stringify({
+        apiVersion: exec.apiVersion,
+        kind: "ExecCredential",
+        spec: { cluster: { server }, interactive: false },
+    });
     const stdout = await new Promise<string>((resolve, reject) =>
         execFile(exec.command, exec.args ?? [], { env, timeout: 60_000, maxBuffer: 1 << 20 }, (error, out, err) =>
-            error ? reject(new Error(`the kubeconfig's credential plugin ${exec.command} failed: ${String(err).trim().slice(0, 300) || error.message}`)) : resolve(out),
+            error
+                ? reject(
+                      new Error(
+                          `the kubeconfig's credential plugin ${exec.command} failed: ${String(err).trim().slice(0, 300) || error.message}`,
+                      ),
+                  )
+                : resolve(out),
         ),
     );
     let status: ExecCredentialStatus | undefined;

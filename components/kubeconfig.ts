@@ -109,7 +109,11 @@ export function connectionFor(settings: ProviderConnection): KubeConnection {
         return undefined;
     };
 
-    const contextName = settings.context ?? sources.map(({ document }) => document["current-context"]).find((name) => typeof name === "string" && name !== "");
+    const contextName =
+        settings.context ??
+        sources
+            .map(({ document }) => document["current-context"])
+            .find((name) => typeof name === "string" && name !== "");
     if (contextName === undefined) {
         throw new Error("the kubeconfig sets no current-context and the provider names no context");
     }
@@ -120,7 +124,9 @@ export function connectionFor(settings: ProviderConnection): KubeConnection {
     const clusterName = settings.cluster ?? context.value.cluster ?? "";
     const cluster = pick<Record<string, unknown>>("clusters", clusterName, "cluster");
     if (cluster === undefined || typeof cluster.value.server !== "string") {
-        throw new Error(`the kubeconfig has no cluster named "${clusterName}" with a server (context "${contextName}")`);
+        throw new Error(
+            `the kubeconfig has no cluster named "${clusterName}" with a server (context "${contextName}")`,
+        );
     }
     const userName = context.value.user ?? "";
     const user = pick<Record<string, unknown>>("users", userName, "user") ?? { value: {}, dir: cluster.dir };
@@ -139,7 +145,11 @@ export function connectionFor(settings: ProviderConnection): KubeConnection {
         tlsServerName: str(c["tls-server-name"]),
         clientCertificateData: dataOrFile(u, "client-certificate", user.dir),
         clientKeyData: dataOrFile(u, "client-key", user.dir),
-        token: str(u.token) ?? (typeof u.tokenFile === "string" ? fs.readFileSync(path.resolve(user.dir, u.tokenFile), "utf8").trim() : undefined),
+        token:
+            str(u.token) ??
+            (typeof u.tokenFile === "string"
+                ? fs.readFileSync(path.resolve(user.dir, u.tokenFile), "utf8").trim()
+                : undefined),
         username: str(u.username),
         password: str(u.password),
         exec: u.exec === undefined ? undefined : (dropUndefined(u.exec as object) as ExecConfig),
@@ -203,7 +213,10 @@ export function currentContext(kubeconfig = process.env.KUBECONFIG): { context: 
  * provider the file that defines its context. With one file, or none that
  * defines it, leave the provider to its defaults.
  */
-export function kubeconfigFileFor(context: string | undefined, kubeconfig = process.env.KUBECONFIG): string | undefined {
+export function kubeconfigFileFor(
+    context: string | undefined,
+    kubeconfig = process.env.KUBECONFIG,
+): string | undefined {
     const files = listedFiles(kubeconfig);
     if (files.length < 2) {
         return undefined;

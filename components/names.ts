@@ -22,7 +22,12 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u;
 
 /** Whether the API server would take this field manager. */
 export function isFieldManager(value: unknown): boolean {
-    return typeof value === "string" && value.length > 0 && Buffer.byteLength(value) <= MAX_FIELD_MANAGER_BYTES && PRINTABLE.test(value);
+    return (
+        typeof value === "string" &&
+        value.length > 0 &&
+        Buffer.byteLength(value) <= MAX_FIELD_MANAGER_BYTES &&
+        PRINTABLE.test(value)
+    );
 }
 
 /**

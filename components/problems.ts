@@ -30,7 +30,9 @@ export function checkKnownKeys(object: object, path: string, known: readonly str
             const suggestion = closest(key, known);
             report(
                 path === "" ? key : `${path}.${key}`,
-                suggestion === undefined ? `is not a setting here; the settings are ${known.join(", ")}` : `is not a setting here; did you mean "${suggestion}"?`,
+                suggestion === undefined
+                    ? `is not a setting here; the settings are ${known.join(", ")}`
+                    : `is not a setting here; did you mean "${suggestion}"?`,
             );
         }
     }

@@ -65,7 +65,10 @@ export class RegistryCredentials extends pulumi.ComponentResource {
     /** The resource that keeps our entry in those service accounts, if there are any. */
     public readonly serviceAccountEntries?: ServiceAccountEntries;
     /** With `attach: "admissionPolicy"`: the MutatingAdmissionPolicy and its binding. */
-    public readonly admissionPolicy?: { policy: k8s.apiextensions.CustomResource; binding: k8s.apiextensions.CustomResource };
+    public readonly admissionPolicy?: {
+        policy: k8s.apiextensions.CustomResource;
+        binding: k8s.apiextensions.CustomResource;
+    };
     /**
      * In 0.1.0: the ServiceAccountPatches, by `"namespace/serviceAccount"`.
      *
@@ -97,7 +100,9 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         this.secretName = args.secretName ?? name;
         this.fieldManager = args.fieldManager ?? defaultFieldManager(pulumi.getProject(), pulumi.getStack(), name);
         // With verifyLogins, the Secrets' data waits for every login to pass its check.
-        this.dockerConfigJson = pulumi.secret(verifiedConfig(name, dockerConfigJson(name, args, this), args.verifyLogins, this));
+        this.dockerConfigJson = pulumi.secret(
+            verifiedConfig(name, dockerConfigJson(name, args, this), args.verifyLogins, this),
+        );
         warnIfRotationWouldReplace(this);
         warnIfDeprecated(args, this);
         const targets = rolloutTargets(args);
@@ -109,9 +114,15 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         const cluster = clusterOf(this.getProvider("kubernetes:core/v1:Secret"));
         const check = onMockEngine()
             ? Promise.resolve(NOT_CHECKED)
-            : settledValue(cluster.connection).then((connection) => (connection.known ? checkCluster(connection.value, namespaces) : NOT_CHECKED));
-        const checkReported = Promise.all([check, cluster.label]).then(([checked, label]) => reportCheck(this, label, checked, namespaces));
-        const secretData = { ".dockerconfigjson": pulumi.all([this.dockerConfigJson, checkReported]).apply(([config]) => base64(config)) };
+            : settledValue(cluster.connection).then((connection) =>
+                  connection.known ? checkCluster(connection.value, namespaces) : NOT_CHECKED,
+              );
+        const checkReported = Promise.all([check, cluster.label]).then(([checked, label]) =>
+            reportCheck(this, label, checked, namespaces),
+        );
+        const secretData = {
+            ".dockerconfigjson": pulumi.all([this.dockerConfigJson, checkReported]).apply(([config]) => base64(config)),
+        };
 
         // The Secrets are declared right here, not in a helper: the SDK
         // records the whole call stack of every resource it registers, so
@@ -122,7 +133,11 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         for (const { namespace } of targets) {
             this.secrets[namespace] = new k8s.core.v1.Secret(
                 childName(name, namespace),
-                { metadata: { name: this.secretName, namespace, annotations: secretAnnotations }, type: "kubernetes.io/dockerconfigjson", data: secretData },
+                {
+                    metadata: { name: this.secretName, namespace, annotations: secretAnnotations },
+                    type: "kubernetes.io/dockerconfigjson",
+                    data: secretData,
+                },
                 { parent: this },
             );
         }
@@ -134,16 +149,23 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         // nothing ever names a Secret that is not there, and one namespace
         // that fails holds back no other (see ServiceAccountEntries' `held`).
         let entryFailures: Promise<Record<string, string>> = Promise.resolve({});
-        const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) => [...inPlace].map((namespace) => this.secrets[namespace]));
+        const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) =>
+            [...inPlace].map((namespace) => this.secrets[namespace]),
+        );
         if (args.attach === "admissionPolicy") {
             // The binding selects the namespaces where our Secret exists after this run (one whose
             // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
             const withSecret = settled.then(({ existing }) => [...existing]);
-            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, { parent: this, dependsOn: landedResources });
+            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, {
+                parent: this,
+                dependsOn: landedResources,
+            });
             this.serviceAccounts = [];
         } else {
             const entries = Object.fromEntries(
-                targets.flatMap(({ namespace, serviceAccounts }) => serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName])),
+                targets.flatMap(({ namespace, serviceAccounts }) =>
+                    serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName]),
+                ),
             );
             this.serviceAccounts = Object.keys(entries);
             if (this.serviceAccounts.length > 0) {
@@ -162,14 +184,25 @@ export class RegistryCredentials extends pulumi.ComponentResource {
                     { parent: this, dependsOn: landedResources },
                 );
                 entryFailures = settledValue(this.serviceAccountEntries.failures).then((failures) =>
-                    failures.known ? (failures.value ?? {}) : pulumi.runtime.isDryRun() ? {} : { "*": "the service-account entries resource failed (its own error says why)" },
+                    failures.known
+                        ? (failures.value ?? {})
+                        : pulumi.runtime.isDryRun()
+                          ? {}
+                          : { "*": "the service-account entries resource failed (its own error says why)" },
                 );
             }
         }
 
         this.failures = pulumi.output(
-            Promise.all([check, landed, entryFailures, cluster.label, checkReported]).then(([checked, inPlace, entryProblems, label]) =>
-                reportFailures(this, { label, check: checked, namespaces, landed: inPlace, entryFailures: entryProblems }),
+            Promise.all([check, landed, entryFailures, cluster.label, checkReported]).then(
+                ([checked, inPlace, entryProblems, label]) =>
+                    reportFailures(this, {
+                        label,
+                        check: checked,
+                        namespaces,
+                        landed: inPlace,
+                        entryFailures: entryProblems,
+                    }),
             ),
         );
 
@@ -201,7 +234,9 @@ export class RegistryCredentials extends pulumi.ComponentResource {
  * engine skips every dependent of a failed step, which is how one bad
  * namespace used to hold back every other namespace's entries.
  */
-async function settledSecrets(secrets: Record<string, k8s.core.v1.Secret>): Promise<{ existing: Set<string>; landed: Set<string> }> {
+async function settledSecrets(
+    secrets: Record<string, k8s.core.v1.Secret>,
+): Promise<{ existing: Set<string>; landed: Set<string> }> {
     if (pulumi.runtime.isDryRun()) {
         return { existing: new Set(Object.keys(secrets)), landed: new Set(Object.keys(secrets)) };
     }
@@ -211,7 +246,8 @@ async function settledSecrets(secrets: Record<string, k8s.core.v1.Secret>): Prom
             return { namespace, exists, landed: exists && (await settledValue(secret.stringData)).known };
         }),
     );
-    const where = (keep: (state: (typeof states)[number]) => boolean) => new Set(states.filter(keep).map(({ namespace }) => namespace));
+    const where = (keep: (state: (typeof states)[number]) => boolean) =>
+        new Set(states.filter(keep).map(({ namespace }) => namespace));
     return { existing: where(({ exists }) => exists), landed: where(({ landed }) => landed) };
 }
 
@@ -222,12 +258,24 @@ function declareAdmissionPolicy(
     namespaces: pulumi.Input<readonly string[]>,
     opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
 ): { policy: k8s.apiextensions.CustomResource; binding: k8s.apiextensions.CustomResource } {
-    const objects = admissionObjects(admissionPolicyName(pulumi.getProject(), pulumi.getStack(), name), secretName, namespaces);
-    const policy = new k8s.apiextensions.CustomResource(`${name}/admission-policy`, objects.policy as k8s.apiextensions.CustomResourceArgs, opts);
-    const binding = new k8s.apiextensions.CustomResource(`${name}/admission-policy-binding`, objects.binding as k8s.apiextensions.CustomResourceArgs, {
-        parent: opts.parent,
-        dependsOn: [policy],
-    });
+    const objects = admissionObjects(
+        admissionPolicyName(pulumi.getProject(), pulumi.getStack(), name),
+        secretName,
+        namespaces,
+    );
+    const policy = new k8s.apiextensions.CustomResource(
+        `${name}/admission-policy`,
+        objects.policy as k8s.apiextensions.CustomResourceArgs,
+        opts,
+    );
+    const binding = new k8s.apiextensions.CustomResource(
+        `${name}/admission-policy-binding`,
+        objects.binding as k8s.apiextensions.CustomResourceArgs,
+        {
+            parent: opts.parent,
+            dependsOn: [policy],
+        },
+    );
     return { policy, binding };
 }
 
@@ -271,29 +319,44 @@ function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefined): {
     label: Promise<string>;
 } {
     const provider = kubernetesProvider as
-        | (pulumi.ProviderResource & { kubeconfig?: pulumi.Output<string>; context?: pulumi.Output<string>; cluster?: pulumi.Output<string> })
+        | (pulumi.ProviderResource & {
+              kubeconfig?: pulumi.Output<string>;
+              context?: pulumi.Output<string>;
+              cluster?: pulumi.Output<string>;
+          })
         | undefined;
     const config = new pulumi.Config("kubernetes");
     const settings =
         provider === undefined
-            ? { kubeconfig: config.getSecret("kubeconfig") ?? process.env.KUBECONFIG, context: config.get("context"), cluster: config.get("cluster") }
+            ? {
+                  kubeconfig: config.getSecret("kubeconfig") ?? process.env.KUBECONFIG,
+                  context: config.get("context"),
+                  cluster: config.get("cluster"),
+              }
             : { kubeconfig: provider.kubeconfig, context: provider.context, cluster: provider.cluster };
     const read = (value: pulumi.Input<string> | undefined) => settledValue(pulumi.output(value));
-    const resolved = Promise.all([read(settings.kubeconfig), read(settings.context), read(settings.cluster)]).then((values) => {
-        const [kubeconfig, context, cluster] = values.map((value) => (value.known && value.value) || undefined);
-        const given = { kubeconfig, context, cluster };
-        try {
-            return { given, connection: connectionFor(given) as KubeConnection | UnusableConnection };
-        } catch (error) {
-            return { given, connection: { unusable: (error as Error).message } };
-        }
-    });
+    const resolved = Promise.all([read(settings.kubeconfig), read(settings.context), read(settings.cluster)]).then(
+        (values) => {
+            const [kubeconfig, context, cluster] = values.map((value) => (value.known && value.value) || undefined);
+            const given = { kubeconfig, context, cluster };
+            try {
+                return { given, connection: connectionFor(given) as KubeConnection | UnusableConnection };
+            } catch (error) {
+                return { given, connection: { unusable: (error as Error).message } };
+            }
+        },
+    );
     return {
         connection: pulumi.secret(pulumi.output(resolved.then((found) => found.connection))),
         label: resolved.then((found) => {
             const server = "server" in found.connection ? found.connection.server : undefined;
             const context = found.given.context;
-            return [context === undefined ? "the current context" : `context "${context}"`, server === undefined ? [] : [`(${server})`]].flat().join(" ");
+            return [
+                context === undefined ? "the current context" : `context "${context}"`,
+                server === undefined ? [] : [`(${server})`],
+            ]
+                .flat()
+                .join(" ");
         }),
     };
 }
@@ -333,7 +396,11 @@ function warnIfRotationWouldReplace(component: RegistryCredentials): void {
  * update with it, and the config becomes unknown: the API server refuses a dockerconfigjson
  * Secret without it, so nothing is written.
  */
-function dockerConfigJson(name: string, args: RegistryCredentialsArgs, component: pulumi.Resource): pulumi.Output<string> {
+function dockerConfigJson(
+    name: string,
+    args: RegistryCredentialsArgs,
+    component: pulumi.Resource,
+): pulumi.Output<string> {
     const checked = (problems: readonly Problem[], config: () => string): string => {
         if (problems.length === 0) {
             return config();
@@ -342,11 +409,19 @@ function dockerConfigJson(name: string, args: RegistryCredentialsArgs, component
         return pulumi.unknown as unknown as string;
     };
     if (args.registries !== undefined) {
-        return pulumi.output(args.registries).apply((logins) =>
-            checked(loginProblems(logins), () => encodeDockerConfig(logins.map((login) => ({ ...login, server: login.server ?? DOCKER_HUB_SERVER })))),
-        );
+        return pulumi
+            .output(args.registries)
+            .apply((logins) =>
+                checked(loginProblems(logins), () =>
+                    encodeDockerConfig(
+                        logins.map((login) => ({ ...login, server: login.server ?? DOCKER_HUB_SERVER })),
+                    ),
+                ),
+            );
     }
-    return pulumi.output(args.dockerConfigJson ?? "").apply((config) => checked(dockerConfigProblems(config), () => config));
+    return pulumi
+        .output(args.dockerConfigJson ?? "")
+        .apply((config) => checked(dockerConfigProblems(config), () => config));
 }
 
 /**

@@ -29,17 +29,28 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function kubeletKey(server: string): KeyResult {
     if (CONTROL.test(server)) {
-        return { problem: "contains a control character (a tab or a line break, say), so the kubelet cannot parse it and ignores the login" };
+        return {
+            problem:
+                "contains a control character (a tab or a line break, say), so the kubelet cannot parse it and ignores the login",
+        };
     }
     if (/\s/.test(server)) {
-        return { problem: "contains blanks (check for spaces around it); no image reference has blanks, so the kubelet would never use this login" };
+        return {
+            problem:
+                "contains blanks (check for spaces around it); no image reference has blanks, so the kubelet would never use this login",
+        };
     }
     const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(server)?.[0];
     if (scheme !== undefined && scheme !== "https://" && scheme !== "http://") {
-        return { problem: `starts with ${JSON.stringify(scheme)}; write the registry's host (and path), optionally after https://` };
+        return {
+            problem: `starts with ${JSON.stringify(scheme)}; write the registry's host (and path), optionally after https://`,
+        };
     }
     const url = scheme === undefined ? `https://${server}` : server;
-    const rest = url.slice(url.indexOf("://") + 3).split("#")[0].split("?")[0];
+    const rest = url
+        .slice(url.indexOf("://") + 3)
+        .split("#")[0]
+        .split("?")[0];
     const slash = rest.indexOf("/");
     const authority = slash === -1 ? rest : rest.slice(0, slash);
     const rawPath = slash === -1 ? "" : rest.slice(slash);
@@ -53,7 +64,10 @@ export function kubeletKey(server: string): KeyResult {
     }
     const path = unescapePath(rawPath);
     if (path === undefined) {
-        return { problem: "has a '%' that is not followed by two hex digits, so the kubelet cannot parse it and ignores the login" };
+        return {
+            problem:
+                "has a '%' that is not followed by two hex digits, so the kubelet cannot parse it and ignores the login",
+        };
     }
     const effectivePath = path.startsWith("/v2/") || path.startsWith("/v1/") ? path.slice(3) : path;
     return { key: effectivePath.length > 0 && effectivePath !== "/" ? authority + effectivePath : authority };

@@ -89,7 +89,11 @@ export type AddResult = "added" | "ours" | "theirs";
 const ATTEMPTS = 8;
 const JSON_PATCH = "application/json-patch+json";
 
-export async function addEntry(connection: KubeConnection, target: EntryTarget, settings: WriteSettings): Promise<AddResult> {
+export async function addEntry(
+    connection: KubeConnection,
+    target: EntryTarget,
+    settings: WriteSettings,
+): Promise<AddResult> {
     const deadline = Date.now() + settings.waitSeconds * 1000;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const account = await readServiceAccount(connection, target, deadline, settings.waitSeconds);
@@ -102,10 +106,19 @@ export async function addEntry(connection: KubeConnection, target: EntryTarget, 
         const patch = [
             ...(entries === undefined
                 ? [testVersion(account), { op: "add", path: "/imagePullSecrets", value: [{ name: target.secretName }] }]
-                : [{ op: "test", path: "/imagePullSecrets", value: entries }, { op: "add", path: "/imagePullSecrets/-", value: { name: target.secretName } }]),
+                : [
+                      { op: "test", path: "/imagePullSecrets", value: entries },
+                      { op: "add", path: "/imagePullSecrets/-", value: { name: target.secretName } },
+                  ]),
             ...recordOwnership(account, settings.fieldManager),
         ];
-        const response = await kubeRequest(connection, "PATCH", accountPath(target, settings.fieldManager), patch, JSON_PATCH);
+        const response = await kubeRequest(
+            connection,
+            "PATCH",
+            accountPath(target, settings.fieldManager),
+            patch,
+            JSON_PATCH,
+        );
         if (response.status === 200) {
             return "added";
         }
@@ -115,14 +128,20 @@ export async function addEntry(connection: KubeConnection, target: EntryTarget, 
 }
 
 /** Removes our entry if it is there. Resolves false when there was nothing to remove (entry or account gone). */
-export async function removeEntry(connection: KubeConnection, target: EntryTarget, fieldManager: string): Promise<boolean> {
+export async function removeEntry(
+    connection: KubeConnection,
+    target: EntryTarget,
+    fieldManager: string,
+): Promise<boolean> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const response = await kubeRequest(connection, "GET", accountPath(target));
         if (response.status === 404) {
             return false;
         }
         failUnlessOk(response, target, "read");
-        const index = ((response.body.imagePullSecrets ?? []) as { name?: string }[]).findIndex((entry) => entry?.name === target.secretName);
+        const index = ((response.body.imagePullSecrets ?? []) as { name?: string }[]).findIndex(
+            (entry) => entry?.name === target.secretName,
+        );
         if (index < 0) {
             return false;
         }
@@ -147,7 +166,9 @@ export async function hasEntry(connection: KubeConnection, target: EntryTarget):
         return undefined;
     }
     failUnlessOk(response, target, "read");
-    return ((response.body.imagePullSecrets ?? []) as { name?: string }[]).some((entry) => entry?.name === target.secretName);
+    return ((response.body.imagePullSecrets ?? []) as { name?: string }[]).some(
+        (entry) => entry?.name === target.secretName,
+    );
 }
 
 /**
@@ -158,18 +179,31 @@ export async function hasEntry(connection: KubeConnection, target: EntryTarget):
  * Update record keeps the ownership but leaves nothing for that delete to
  * take. Other managers' records are left as they are.
  */
-async function claimIfOurs(connection: KubeConnection, target: EntryTarget, account: ServiceAccountJson, fieldManager: string): Promise<AddResult> {
+async function claimIfOurs(
+    connection: KubeConnection,
+    target: EntryTarget,
+    account: ServiceAccountJson,
+    fieldManager: string,
+): Promise<AddResult> {
     const records = account.metadata.managedFields ?? [];
-    const ours = records.filter((record) => record?.manager === fieldManager && record?.fieldsV1?.["f:imagePullSecrets"] !== undefined);
+    const ours = records.filter(
+        (record) => record?.manager === fieldManager && record?.fieldsV1?.["f:imagePullSecrets"] !== undefined,
+    );
     if (ours.length === 0) {
         return "theirs";
     }
     if (!ours.some((record) => record.operation === "Apply")) {
         return "ours";
     }
-    const hasUpdateRecord = records.some((record) => record?.manager === fieldManager && record?.operation === "Update");
+    const hasUpdateRecord = records.some(
+        (record) => record?.manager === fieldManager && record?.operation === "Update",
+    );
     const relabelled = records.flatMap((record) =>
-        record?.manager !== fieldManager || record?.operation !== "Apply" ? [record] : hasUpdateRecord ? [] : [{ ...record, operation: "Update" }],
+        record?.manager !== fieldManager || record?.operation !== "Apply"
+            ? [record]
+            : hasUpdateRecord
+              ? []
+              : [{ ...record, operation: "Update" }],
     );
     const patch = [testVersion(account), { op: "replace", path: "/metadata/managedFields", value: relabelled }];
     const response = await kubeRequest(connection, "PATCH", accountPath(target), patch, JSON_PATCH);
@@ -181,7 +215,12 @@ async function claimIfOurs(connection: KubeConnection, target: EntryTarget, acco
 }
 
 /** The account, waiting up to the deadline for it to appear. */
-async function readServiceAccount(connection: KubeConnection, target: EntryTarget, deadline: number, waitSeconds: number): Promise<ServiceAccountJson> {
+async function readServiceAccount(
+    connection: KubeConnection,
+    target: EntryTarget,
+    deadline: number,
+    waitSeconds: number,
+): Promise<ServiceAccountJson> {
     for (;;) {
         const response = await kubeRequest(connection, "GET", accountPath(target));
         if (response.status !== 404) {
@@ -203,8 +242,17 @@ async function readServiceAccount(connection: KubeConnection, target: EntryTarge
 /** The namespace's service account nearest to a misspelt name, when the deployer may list them (not needed otherwise: README, "RBAC"). */
 async function existingNear(connection: KubeConnection, target: EntryTarget): Promise<string | undefined> {
     try {
-        const response = await kubeRequest(connection, "GET", `api/v1/namespaces/${encodeURIComponent(target.namespace)}/serviceaccounts`);
-        const names = response.status === 200 ? ((response.body?.items ?? []) as { metadata?: { name?: string } }[]).map((item) => item.metadata?.name ?? "") : [];
+        const response = await kubeRequest(
+            connection,
+            "GET",
+            `api/v1/namespaces/${encodeURIComponent(target.namespace)}/serviceaccounts`,
+        );
+        const names =
+            response.status === 200
+                ? ((response.body?.items ?? []) as { metadata?: { name?: string } }[]).map(
+                      (item) => item.metadata?.name ?? "",
+                  )
+                : [];
         return closest(target.serviceAccount, names);
     } catch {
         return undefined;
@@ -224,7 +272,13 @@ function recordOwnership(account: ServiceAccountJson, fieldManager: string): obj
     if ((account.metadata?.managedFields ?? []).length > 0) {
         return [];
     }
-    const record = { manager: fieldManager, operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:imagePullSecrets": {} } };
+    const record = {
+        manager: fieldManager,
+        operation: "Update",
+        apiVersion: "v1",
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:imagePullSecrets": {} },
+    };
     return [{ op: "add", path: "/metadata/managedFields", value: [record] }];
 }
 
@@ -233,7 +287,12 @@ function testVersion(account: ServiceAccountJson) {
 }
 
 /** Returns after a pause if another writer won the race (so the caller reads again); throws otherwise. */
-async function unlessRaced(response: KubeResponse, target: EntryTarget, attempt: number, action: string): Promise<void> {
+async function unlessRaced(
+    response: KubeResponse,
+    target: EntryTarget,
+    attempt: number,
+    action: string,
+): Promise<void> {
     if (response.status !== 409 && response.status !== 422) {
         failUnlessOk(response, target, action === "add" ? "add our entry to" : "remove our entry from");
     }
@@ -252,7 +311,9 @@ function failUnlessOk(response: KubeResponse, target: EntryTarget, action: strin
         return;
     }
     const reason = typeof response.body?.message === "string" ? `: ${response.body.message}` : "";
-    throw new Error(`could not ${action} service account ${target.namespace}/${target.serviceAccount} (HTTP ${response.status})${reason}`);
+    throw new Error(
+        `could not ${action} service account ${target.namespace}/${target.serviceAccount} (HTTP ${response.status})${reason}`,
+    );
 }
 
 function accountPath(target: EntryTarget, fieldManager?: string): string {

@@ -15,13 +15,23 @@ import { DEFERRED, known, knownValues, loginProblems } from "./validateLogins";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_RULE = "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
-const SUBDOMAIN_RULE = "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters";
+const LABEL_RULE =
+    "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
+const SUBDOMAIN_RULE =
+    "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters";
 
 // The settings each object takes, for "did you mean" on a misspelt one.
 const ARG_KEYS = [
-    "registries", "dockerConfigJson", "namespaces", "serviceAccounts", "secretName", "fieldManager",
-    "attach", "serviceAccountWaitSeconds", "verifyLogins", ...DEPRECATED_KEYS,
+    "registries",
+    "dockerConfigJson",
+    "namespaces",
+    "serviceAccounts",
+    "secretName",
+    "fieldManager",
+    "attach",
+    "serviceAccountWaitSeconds",
+    "verifyLogins",
+    ...DEPRECATED_KEYS,
 ];
 const NAMESPACE_KEYS = ["name", "serviceAccounts", ...DEPRECATED_KEYS];
 const VERIFY_LOGINS_KEYS = ["repository", "unreachable", "ca"];
@@ -48,7 +58,12 @@ export function validateArgs(componentName: string, args: RegistryCredentialsArg
     const secretName = args.secretName ?? componentName;
     const secretPath = args.secretName === undefined ? "secretName (defaults to the component's name)" : "secretName";
     if (!isDnsSubdomain(secretName)) {
-        report(secretPath, typeof secretName === "string" ? `${show(secretName)} is not a valid Secret name: it must be ${SUBDOMAIN_RULE}` : `must be a string, not ${describe(secretName)}`);
+        report(
+            secretPath,
+            typeof secretName === "string"
+                ? `${show(secretName)} is not a valid Secret name: it must be ${SUBDOMAIN_RULE}`
+                : `must be a string, not ${describe(secretName)}`,
+        );
     }
 
     checkCredentialSource(args, report);
@@ -72,8 +87,19 @@ export function validateArgs(componentName: string, args: RegistryCredentialsArg
     }
     checkAttach(args, report);
     const waitSeconds = args.serviceAccountWaitSeconds;
-    if (waitSeconds !== undefined && !(typeof waitSeconds === "number" && Number.isFinite(waitSeconds) && waitSeconds >= 0 && waitSeconds <= MAX_WAIT_SECONDS)) {
-        report("serviceAccountWaitSeconds", `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, not ${describe(waitSeconds)}`);
+    if (
+        waitSeconds !== undefined &&
+        !(
+            typeof waitSeconds === "number" &&
+            Number.isFinite(waitSeconds) &&
+            waitSeconds >= 0 &&
+            waitSeconds <= MAX_WAIT_SECONDS
+        )
+    ) {
+        report(
+            "serviceAccountWaitSeconds",
+            `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, not ${describe(waitSeconds)}`,
+        );
     }
     (Array.isArray(args.namespaces) ? args.namespaces : []).forEach((target, i) => {
         if (isPlainObject(target)) {
@@ -95,7 +121,10 @@ export function validateArgs(componentName: string, args: RegistryCredentialsArg
 function checkAttach(args: RegistryCredentialsArgs, report: Report) {
     if (args.attach !== undefined && !ATTACH_MODES.includes(args.attach as string)) {
         const suggestion = typeof args.attach === "string" ? closest(args.attach, ATTACH_MODES) : undefined;
-        report("attach", `must be "serviceAccounts" or "admissionPolicy", not ${describe(args.attach)}${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`);
+        report(
+            "attach",
+            `must be "serviceAccounts" or "admissionPolicy", not ${describe(args.attach)}${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`}`,
+        );
     }
     if (args.attach === "admissionPolicy" && args.serviceAccounts !== undefined) {
         report("serviceAccounts", ADMISSION_WITHOUT_ACCOUNTS);
@@ -119,11 +148,16 @@ export function verifyLoginsProblems(value: unknown): Problem[] {
     const { repository, unreachable, ca } = value;
     const checkRepository = (path: string, name: unknown) => {
         if (!(typeof name === "string" && REPOSITORY.test(name))) {
-            report(path, `${show(name)} is not a repository name: lowercase path components joined by '/', as in team/app (no registry host, no tag)`);
+            report(
+                path,
+                `${show(name)} is not a repository name: lowercase path components joined by '/', as in team/app (no registry host, no tag)`,
+            );
         }
     };
     if (isPlainObject(repository)) {
-        Object.entries(repository).forEach(([server, name]) => checkRepository(`verifyLogins.repository[${JSON.stringify(server)}]`, name));
+        Object.entries(repository).forEach(([server, name]) =>
+            checkRepository(`verifyLogins.repository[${JSON.stringify(server)}]`, name),
+        );
     } else if (repository !== undefined) {
         checkRepository("verifyLogins.repository", repository);
     }
@@ -147,7 +181,10 @@ function checkCredentialSource(args: RegistryCredentialsArgs, report: Report) {
                 : "give the credentials: either registries (server, username, password) or dockerConfigJson (the contents of a docker config.json)",
         );
     } else if (hasRegistries && !Array.isArray(args.registries)) {
-        report("registries", `must be a list of registry logins ({ server, username, password }), not ${kindOf(args.registries)}`);
+        report(
+            "registries",
+            `must be a list of registry logins ({ server, username, password }), not ${kindOf(args.registries)}`,
+        );
     } else if (hasRegistries && args.registries!.length === 0) {
         report("registries", "must list at least one registry login");
     }
@@ -159,7 +196,10 @@ function checkNamespaces(namespaces: unknown, report: Report) {
         return;
     }
     if (!Array.isArray(namespaces)) {
-        report("namespaces", `must be a list of namespaces, not ${describe(namespaces)}${typeof namespaces === "string" ? `; for one namespace, write [${show(namespaces)}]` : ""}`);
+        report(
+            "namespaces",
+            `must be a list of namespaces, not ${describe(namespaces)}${typeof namespaces === "string" ? `; for one namespace, write [${show(namespaces)}]` : ""}`,
+        );
         return;
     }
     if (namespaces.length === 0) {
@@ -174,7 +214,10 @@ function checkNamespaces(namespaces: unknown, report: Report) {
             name = target.name;
             path = `namespaces[${i}].name`;
             if (name === undefined) {
-                report(path, 'is required: a namespace given as an object needs its name, as { name: "team-a", serviceAccounts: ["default"] }');
+                report(
+                    path,
+                    'is required: a namespace given as an object needs its name, as { name: "team-a", serviceAccounts: ["default"] }',
+                );
                 return;
             }
         } else if (typeof target !== "string") {
@@ -182,7 +225,12 @@ function checkNamespaces(namespaces: unknown, report: Report) {
             return;
         }
         if (!isDnsLabel(name)) {
-            report(path, typeof name === "string" ? `${show(name)} is not a valid namespace name: it must be ${LABEL_RULE}` : `must be a string, not ${describe(name)}`);
+            report(
+                path,
+                typeof name === "string"
+                    ? `${show(name)} is not a valid namespace name: it must be ${LABEL_RULE}`
+                    : `must be a string, not ${describe(name)}`,
+            );
             return;
         }
         const first = seen.get(name);
@@ -205,7 +253,12 @@ function checkNames(names: unknown, path: string, report: Report) {
     const seen = new Map<string, number>();
     names.forEach((name: unknown, i) => {
         if (!isDnsSubdomain(name)) {
-            report(`${path}[${i}]`, typeof name === "string" ? `${show(name)} is not a valid service account name: it must be ${SUBDOMAIN_RULE}` : `must be a string, not ${describe(name)}`);
+            report(
+                `${path}[${i}]`,
+                typeof name === "string"
+                    ? `${show(name)} is not a valid service account name: it must be ${SUBDOMAIN_RULE}`
+                    : `must be a string, not ${describe(name)}`,
+            );
             return;
         }
         const first = seen.get(name);

@@ -24,7 +24,10 @@ export function dockerConfigProblems(text: unknown): Problem[] {
         config = JSON.parse(text);
     } catch {
         // JSON.parse's message quotes the text around the error, which may be a password.
-        return problem("dockerConfigJson", "is not valid JSON; pass the contents of a docker config.json, such as ~/.docker/config.json");
+        return problem(
+            "dockerConfigJson",
+            "is not valid JSON; pass the contents of a docker config.json, such as ~/.docker/config.json",
+        );
     }
     if (!isPlainObject(config) || !isPlainObject(config.auths)) {
         const store = isPlainObject(config) ? credentialStore(config) : undefined;
@@ -39,12 +42,20 @@ export function dockerConfigProblems(text: unknown): Problem[] {
     const servers = Object.keys(auths);
     if (servers.length === 0) {
         const store = credentialStore(config);
-        return problem("dockerConfigJson.auths", `is empty${store ? `: the credentials are in ${store}` : ""}; ${NO_INLINE_CREDENTIALS}`);
+        return problem(
+            "dockerConfigJson.auths",
+            `is empty${store ? `: the credentials are in ${store}` : ""}; ${NO_INLINE_CREDENTIALS}`,
+        );
     }
     const store = credentialStore(config);
     const problems = servers.flatMap((server) => {
         const reason = entryProblem(auths[server]);
-        return reason === undefined ? [] : problem(`dockerConfigJson.auths[${JSON.stringify(server)}]`, store ? `${reason}: the credentials are in ${store}` : reason);
+        return reason === undefined
+            ? []
+            : problem(
+                  `dockerConfigJson.auths[${JSON.stringify(server)}]`,
+                  store ? `${reason}: the credentials are in ${store}` : reason,
+              );
     });
     // The way out is the same for every entry: say it once.
     return problems.length === 0 ? [] : [...problems, ...problem("dockerConfigJson", NO_INLINE_CREDENTIALS)];
@@ -60,7 +71,9 @@ function entryProblem(entry: unknown): string | undefined {
             return `has an "auth" that is not strict base64 (check for blanks or line breaks around it), so the kubelet cannot decode it`;
         }
         const login = decodeAuth(entry.auth);
-        return login !== undefined && login.password !== "" ? undefined : `has an "auth" that is not the base64 of "username:password"`;
+        return login !== undefined && login.password !== ""
+            ? undefined
+            : `has an "auth" that is not the base64 of "username:password"`;
     }
     if (isNonBlankString(entry.username) && isNonBlankString(entry.password)) {
         return undefined;

@@ -36,7 +36,10 @@ export function loginProblems(logins: readonly LoginValues[]): Problem[] {
         const path = `registries[${i}]`;
         const report = (field: string, reason: string) => problems.push({ propertyPath: `${path}.${field}`, reason });
         if (!isPlainObject(login)) {
-            problems.push({ propertyPath: path, reason: `must be an object { server?, username, password, email? }, not ${kindOf(login)}` });
+            problems.push({
+                propertyPath: path,
+                reason: `must be an object { server?, username, password, email? }, not ${kindOf(login)}`,
+            });
             return;
         }
         checkKnownKeys(login, path, LOGIN_KEYS, (propertyPath, reason) => problems.push({ propertyPath, reason }));
@@ -51,13 +54,22 @@ export function loginProblems(logins: readonly LoginValues[]): Problem[] {
                 const result = kubeletKey(server ?? DOCKER_HUB_SERVER);
                 if ("problem" in result) {
                     report("server", `${show(server)} ${result.problem}`);
-                } else if (result.key === DOCKER_HUB_DOWNLOAD_HOST || result.key.startsWith(`${DOCKER_HUB_DOWNLOAD_HOST}/`)) {
-                    report("server", `${show(server)} is the host Docker Hub serves images from, but the kubelet never matches it to a Docker Hub image; leave server out for Docker Hub (${DOCKER_HUB_SERVER})`);
+                } else if (
+                    result.key === DOCKER_HUB_DOWNLOAD_HOST ||
+                    result.key.startsWith(`${DOCKER_HUB_DOWNLOAD_HOST}/`)
+                ) {
+                    report(
+                        "server",
+                        `${show(server)} is the host Docker Hub serves images from, but the kubelet never matches it to a Docker Hub image; leave server out for Docker Hub (${DOCKER_HUB_SERVER})`,
+                    );
                 } else {
                     const first = seen.get(result.key);
                     if (first !== undefined) {
                         const which = server === undefined ? "Docker Hub (server left out)" : show(server);
-                        report("server", `${which} is the same registry to the kubelet as registries[${first}] (both are filed under ${show(result.key)}); one secret holds one login per registry`);
+                        report(
+                            "server",
+                            `${which} is the same registry to the kubelet as registries[${first}] (both are filed under ${show(result.key)}); one secret holds one login per registry`,
+                        );
                     }
                     seen.set(result.key, first ?? i);
                 }
@@ -72,7 +84,10 @@ export function loginProblems(logins: readonly LoginValues[]): Problem[] {
             } else if (username.trim() === "") {
                 report("username", "must not be empty");
             } else if (username.includes(":")) {
-                report("username", "contains ':', but the kubelet splits the auth token at its first ':', so the registry would see a different user name (if you pasted user:token, put the token in password)");
+                report(
+                    "username",
+                    "contains ':', but the kubelet splits the auth token at its first ':', so the registry would see a different user name (if you pasted user:token, put the token in password)",
+                );
             }
         }
         if (password !== DEFERRED) {

@@ -49,7 +49,8 @@ export interface LoginToCheck {
 }
 
 /** What checking one login found: nothing wrong, or what, and whether the registry could be reached at all. */
-export type LoginCheck = { readonly ok: true } | { readonly ok: false; readonly unreachable: boolean; readonly reason: string };
+export type LoginCheck =
+    { readonly ok: true } | { readonly ok: false; readonly unreachable: boolean; readonly reason: string };
 
 const TIMEOUT_MS = 10_000;
 
@@ -63,28 +64,47 @@ const TIMEOUT_MS = 10_000;
  * Secret is written with it (the same path as a late-invalid value: see
  * dockerConfigJson() in registryCredentials.ts for why it is not thrown).
  */
-export function verifiedConfig(componentName: string, config: pulumi.Output<string>, setting: VerifyLoginsSetting | undefined, component: pulumi.Resource): pulumi.Output<string> {
+export function verifiedConfig(
+    componentName: string,
+    config: pulumi.Output<string>,
+    setting: VerifyLoginsSetting | undefined,
+    component: pulumi.Resource,
+): pulumi.Output<string> {
     if (setting === undefined || setting === false) {
         return config;
     }
     const options: VerifyLoginsOptions = setting === true ? {} : setting;
     return config.apply(async (text) => {
         const logins = loginsOf(text);
-        const results = await Promise.all(logins.map((login) => checkLogin(login, repositoryFor(login.server, options), options.ca)));
+        const results = await Promise.all(
+            logins.map((login) => checkLogin(login, repositoryFor(login.server, options), options.ca)),
+        );
         const failures = results.flatMap((result, i) => (result.ok ? [] : [{ ...result, server: logins[i].server }]));
         const stops = failures.filter((failure) => !failure.unreachable || options.unreachable !== "warn");
         for (const failure of failures.filter((f) => !stops.includes(f))) {
-            void pulumi.log.warn(`RegistryCredentials ${JSON.stringify(componentName)}: rolling out a login that could not be checked (verifyLogins.unreachable is "warn"): ${JSON.stringify(failure.server)}: ${failure.reason}`, component);
+            void pulumi.log.warn(
+                `RegistryCredentials ${JSON.stringify(componentName)}: rolling out a login that could not be checked (verifyLogins.unreachable is "warn"): ${JSON.stringify(failure.server)}: ${failure.reason}`,
+                component,
+            );
         }
-        const unmatched = typeof options.repository === "object" ? Object.keys(options.repository).filter((server) => !logins.some((login) => login.server === server)) : [];
+        const unmatched =
+            typeof options.repository === "object"
+                ? Object.keys(options.repository).filter((server) => !logins.some((login) => login.server === server))
+                : [];
         const lines = [
             ...stops.map((failure) => `  - ${JSON.stringify(failure.server)}: ${failure.reason}`),
-            ...unmatched.map((server) => `  - verifyLogins.repository: names the server ${JSON.stringify(server)}, which no login has; key it by the server as written in registries`),
+            ...unmatched.map(
+                (server) =>
+                    `  - verifyLogins.repository: names the server ${JSON.stringify(server)}, which no login has; key it by the server as written in registries`,
+            ),
         ];
         if (lines.length === 0) {
             return text;
         }
-        void pulumi.log.error(`RegistryCredentials ${JSON.stringify(componentName)} wrote no Secret: verifyLogins found ${lines.length === 1 ? "a login that fails" : `${lines.length} problems`}:\n${lines.join("\n")}`, component);
+        void pulumi.log.error(
+            `RegistryCredentials ${JSON.stringify(componentName)} wrote no Secret: verifyLogins found ${lines.length === 1 ? "a login that fails" : `${lines.length} problems`}:\n${lines.join("\n")}`,
+            component,
+        );
         return pulumi.unknown as unknown as string;
     });
 }
@@ -132,9 +152,12 @@ export async function checkLogin(login: LoginToCheck, repository?: string, ca?: 
     try {
         const probe = await get(`${base}/v2/`, {}, ca);
         if (probe.status !== 200 && probe.status !== 401) {
-            return refused(`GET ${base}/v2/ answered ${statusText(probe.status)}, where a registry answers 200 or 401; is this the registry's address?`);
+            return refused(
+                `GET ${base}/v2/ answered ${statusText(probe.status)}, where a registry answers 200 or 401; is this the registry's address?`,
+            );
         }
-        const challenge = probe.status === 401 ? parseChallenge(String(probe.headers["www-authenticate"] ?? "")) : undefined;
+        const challenge =
+            probe.status === 401 ? parseChallenge(String(probe.headers["www-authenticate"] ?? "")) : undefined;
         let authorization = basic;
         if (challenge?.scheme === "bearer") {
             const realm = challenge.params.realm;
@@ -155,16 +178,24 @@ export async function checkLogin(login: LoginToCheck, repository?: string, ca?: 
             }
             authorization = `Bearer ${issued}`;
         } else if (challenge !== undefined && challenge.scheme !== "basic") {
-            return refused(`GET ${base}/v2/ asked for ${JSON.stringify(challenge.scheme)} authentication, which registries do not use (Basic or Bearer)`);
+            return refused(
+                `GET ${base}/v2/ asked for ${JSON.stringify(challenge.scheme)} authentication, which registries do not use (Basic or Bearer)`,
+            );
         }
         const answer = await get(target, { authorization }, ca);
         if (answer.status === 200) {
             return { ok: true };
         }
-        return refused(`GET ${target} with the ${challenge?.scheme === "bearer" ? "token" : "login"} answered ${statusText(answer.status)}${advice(answer.status, repository, challenge?.scheme === "bearer")}`);
+        return refused(
+            `GET ${target} with the ${challenge?.scheme === "bearer" ? "token" : "login"} answered ${statusText(answer.status)}${advice(answer.status, repository, challenge?.scheme === "bearer")}`,
+        );
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        return { ok: false, unreachable: true, reason: `cannot reach ${base} (${code}); check the server's address, the network, and for a private CA verifyLogins.ca` };
+        return {
+            ok: false,
+            unreachable: true,
+            reason: `cannot reach ${base} (${code}); check the server's address, the network, and for a private CA verifyLogins.ca`,
+        };
     }
 }
 
@@ -174,9 +205,11 @@ function refused(reason: string): LoginCheck {
 
 function advice(status: number, repository: string | undefined, bearer: boolean): string {
     // A token service answers a scope the login lacks with a token that lacks it, so the refusal comes here.
-    if (status === 401 && bearer && repository !== undefined) return `: the token the login got does not allow pulling from ${repository}`;
+    if (status === 401 && bearer && repository !== undefined)
+        return `: the token the login got does not allow pulling from ${repository}`;
     if (status === 401) return ": the registry does not accept this username and password (wrong, expired or revoked?)";
-    if (status === 403 || status === 404) return repository === undefined ? "" : `: the login may not pull from ${repository}, or it does not exist`;
+    if (status === 403 || status === 404)
+        return repository === undefined ? "" : `: the login may not pull from ${repository}, or it does not exist`;
     return "";
 }
 

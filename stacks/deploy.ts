@@ -16,12 +16,14 @@ import { PROJECT_DIR, stackFile } from "./stackFiles";
 const COMMANDS = ["preview", "up", "destroy"];
 
 const INSTALL_HINT =
-    "The pulumi CLI is not on your PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), or use the pinned one of the local test cluster: eval \"$(npm run -s cluster -- env)\". `npm run render -- <stack>` works without it.";
+    'The pulumi CLI is not on your PATH: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), or use the pinned one of the local test cluster: eval "$(npm run -s cluster -- env)". `npm run render -- <stack>` works without it.';
 
 async function main(argv: readonly string[]): Promise<number> {
     const [command, stack, ...flags] = argv;
     if (!COMMANDS.includes(command) || stack === undefined || stack.startsWith("-")) {
-        process.stderr.write(`usage: npm run ${COMMANDS.includes(command) ? command : "up"} -- <stack> [pulumi flags...]\n`);
+        process.stderr.write(
+            `usage: npm run ${COMMANDS.includes(command) ? command : "up"} -- <stack> [pulumi flags...]\n`,
+        );
         return 2;
     }
     try {
@@ -31,7 +33,10 @@ async function main(argv: readonly string[]): Promise<number> {
         return 1;
     }
 
-    const select = spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], { cwd: PROJECT_DIR, stdio: "inherit" });
+    const select = spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], {
+        cwd: PROJECT_DIR,
+        stdio: "inherit",
+    });
     if ((select.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
         process.stderr.write(`${INSTALL_HINT}\n`);
         return 127;
@@ -74,7 +79,10 @@ async function main(argv: readonly string[]): Promise<number> {
  * Whatever failed in the preview fails again in the update, and holds back nothing else.
  */
 async function confirmed(previewStatus: number, ask: boolean): Promise<boolean> {
-    const note = previewStatus === 0 ? "" : "The preview failed for the resources named above; the update writes everything else and fails for those.\n";
+    const note =
+        previewStatus === 0
+            ? ""
+            : "The preview failed for the resources named above; the update writes everything else and fails for those.\n";
     if (!ask) {
         if (note !== "") process.stderr.write(note);
         return true;
@@ -99,7 +107,10 @@ async function confirmed(previewStatus: number, ask: boolean): Promise<boolean> 
  * The engine's own errors are above it, under "Diagnostics".
  */
 async function printNotRolledOut(stack: string): Promise<void> {
-    const output = spawnSync("pulumi", ["stack", "output", "rollout", "--json", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8" });
+    const output = spawnSync("pulumi", ["stack", "output", "rollout", "--json", "--stack", stack], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+    });
     let rollout: Record<string, { failures?: Record<string, string> }>;
     try {
         rollout = JSON.parse(output.stdout);

@@ -12,7 +12,11 @@ import { spawnSync } from "child_process";
 import { decodeAuth, encodeDockerConfig, isPlainObject } from "../components";
 
 /** Runs a helper: `docker-credential-<name> <action>` with `input` on stdin. */
-export type RunHelper = (name: string, action: "get" | "list", input: string) => { status: number | null; stdout: string; stderr: string; missing?: boolean };
+export type RunHelper = (
+    name: string,
+    action: "get" | "list",
+    input: string,
+) => { status: number | null; stdout: string; stderr: string; missing?: boolean };
 
 /** The real helpers, found on PATH as docker finds them. */
 export const runHelper: RunHelper = (name, action, input) => {
@@ -22,7 +26,10 @@ export const runHelper: RunHelper = (name, action, input) => {
 };
 
 /** The config with every login inline, or why it cannot be had; undefined when the file needs no helper. */
-export function resolveCredentialHelpers(text: string, run: RunHelper = runHelper): { text: string } | { problem: string } | undefined {
+export function resolveCredentialHelpers(
+    text: string,
+    run: RunHelper = runHelper,
+): { text: string } | { problem: string } | undefined {
     let config: { auths?: Record<string, unknown>; credsStore?: unknown; credHelpers?: Record<string, unknown> };
     try {
         config = JSON.parse(text);
@@ -54,7 +61,9 @@ export function resolveCredentialHelpers(text: string, run: RunHelper = runHelpe
         }
         const helper = (helpers[server] as string | undefined) ?? store;
         if (helper === undefined) {
-            return { problem: `the entry for ${JSON.stringify(server)} holds no credentials, and no credential store or helper covers it` };
+            return {
+                problem: `the entry for ${JSON.stringify(server)} holds no credentials, and no credential store or helper covers it`,
+            };
         }
         const got = run(helper, "get", server);
         if (got.missing || got.status !== 0) {
@@ -62,7 +71,9 @@ export function resolveCredentialHelpers(text: string, run: RunHelper = runHelpe
         }
         const answer = parseObject(got.stdout);
         if (typeof answer?.Username !== "string" || typeof answer.Secret !== "string" || answer.Secret === "") {
-            return { problem: `docker-credential-${helper} get gave no username and secret for ${JSON.stringify(server)}` };
+            return {
+                problem: `docker-credential-${helper} get gave no username and secret for ${JSON.stringify(server)}`,
+            };
         }
         if (answer.Username === "<token>") {
             return {
@@ -95,7 +106,10 @@ function inlineLogin(entry: unknown): { username: string; password: string } | u
     if (typeof value.auth === "string" && value.auth !== "") {
         return decodeAuth(value.auth);
     }
-    return typeof value.username === "string" && value.username !== "" && typeof value.password === "string" && value.password !== ""
+    return typeof value.username === "string" &&
+        value.username !== "" &&
+        typeof value.password === "string" &&
+        value.password !== ""
         ? { username: value.username, password: value.password }
         : undefined;
 }

@@ -44,7 +44,13 @@ export function configFromRuntime(): ConfigSource {
     const values = pulumi.runtime.allConfig();
     const isSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
     const [project, stack] = [pulumi.getProject(), pulumi.getStack()];
-    return { project, stack, values, secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))), stackFile: securePathsOf(project, stack) };
+    return {
+        project,
+        stack,
+        values,
+        secretKeys: new Set(Object.keys(values).filter((key) => isSecret(key))),
+        stackFile: securePathsOf(project, stack),
+    };
 }
 
 /** Which values the stack's file holds, and which of them are secure; undefined without a stack file. */
@@ -95,12 +101,18 @@ export function notRolledOutSummary(rollout: Record<string, { failures?: Record<
     ]);
     const healthy = Object.keys(rollout).length - clusters.length;
     const rest = healthy > 0 ? ` Every other cluster (${healthy}) is rolled out.` : "";
-    return [`Not rolled out, by cluster (fix these and run npm run up again; the rest is left as it is):${rest}`, ...lines].join("\n");
+    return [
+        `Not rolled out, by cluster (fix these and run npm run up again; the rest is left as it is):${rest}`,
+        ...lines,
+    ].join("\n");
 }
 
 /** Declares the stack's resources; throws a StackConfigError, before declaring anything, if its config is wrong. */
 export function declareStack(source: ConfigSource, options: ProgramOptions = {}): DeclaredCluster[] {
-    const settings = resolveStack(source, options.readDockerConfig ?? ((file) => readDockerConfig(file, source.stack, options)));
+    const settings = resolveStack(
+        source,
+        options.readDockerConfig ?? ((file) => readDockerConfig(file, source.stack, options)),
+    );
     // Render sends nothing over the network: checking logins is for preview and up.
     const verifyLogins = options.offline ? undefined : settings.rollouts[0]?.args.verifyLogins;
     if (options.offline && settings.rollouts[0]?.args.verifyLogins) {
@@ -141,9 +153,18 @@ export function declareStack(source: ConfigSource, options: ProgramOptions = {})
 /** Stands in for credential helpers during render, which never reads credentials it would have to hide. */
 function placeholderHelper(file: string, options: ProgramOptions): RunHelper {
     return (name, action, server) => {
-        options.warn?.(`${file} keeps the login for ${server || "its registries"} in docker-credential-${name}, which render does not ask: it shows a placeholder. \`npm run up\` asks it.`);
+        options.warn?.(
+            `${file} keeps the login for ${server || "its registries"} in docker-credential-${name}, which render does not ask: it shows a placeholder. \`npm run up\` asks it.`,
+        );
         const placeholder = offlinePlaceholder(`the login in docker-credential-${name}`);
-        return { status: 0, stderr: "", stdout: action === "list" ? "{}" : JSON.stringify({ ServerURL: server, Username: placeholder, Secret: placeholder }) };
+        return {
+            status: 0,
+            stderr: "",
+            stdout:
+                action === "list"
+                    ? "{}"
+                    : JSON.stringify({ ServerURL: server, Username: placeholder, Secret: placeholder }),
+        };
     };
 }
 
@@ -153,7 +174,10 @@ function placeholderHelper(file: string, options: ProgramOptions): RunHelper {
  * Never quotes the file, which holds credentials.
  */
 export function readDockerConfig(file: string, stack: string, options: ProgramOptions): DockerConfigFile {
-    const resolved = file === "~" || file.startsWith("~/") ? path.join(os.homedir(), file.slice(1)) : path.resolve(PROJECT_DIR, file);
+    const resolved =
+        file === "~" || file.startsWith("~/")
+            ? path.join(os.homedir(), file.slice(1))
+            : path.resolve(PROJECT_DIR, file);
     try {
         const text = fs.readFileSync(resolved, "utf8");
         // Offline, the helpers are not asked: render shows placeholders where their logins would go.

@@ -27,13 +27,24 @@ import { StdioOptions, spawn } from "child_process";
 const DESTROY_PARALLEL = "64";
 
 /** Flags and environment for the CLI: ours, where the caller's flags and environment leave them unset. */
-export function fastDefaults(command: string, flags: readonly string[], env: NodeJS.ProcessEnv): { flags: string[]; env: NodeJS.ProcessEnv } {
+export function fastDefaults(
+    command: string,
+    flags: readonly string[],
+    env: NodeJS.ProcessEnv,
+): { flags: string[]; env: NodeJS.ProcessEnv } {
     const setsParallel = flags.some((flag) => /^(--parallel|-p)(=|$)|^-p\d+$/.test(flag));
     // A namespace or cluster that fails holds back no other (README, "When a rollout cannot land"):
     // without it the engine starts nothing new after the first failure.
-    const continues = (command === "up" || command === "destroy") && !flags.includes("--continue-on-error") && env.PULUMI_CONTINUE_ON_ERROR === undefined;
+    const continues =
+        (command === "up" || command === "destroy") &&
+        !flags.includes("--continue-on-error") &&
+        env.PULUMI_CONTINUE_ON_ERROR === undefined;
     return {
-        flags: [...(command === "destroy" && !setsParallel ? ["--parallel", DESTROY_PARALLEL] : []), ...(continues ? ["--continue-on-error"] : []), ...flags],
+        flags: [
+            ...(command === "destroy" && !setsParallel ? ["--parallel", DESTROY_PARALLEL] : []),
+            ...(continues ? ["--continue-on-error"] : []),
+            ...flags,
+        ],
         // The state is written once, at the end, instead of after every step (README, "Many namespaces", for what a crash then leaves).
         env: { PULUMI_SKIP_CHECKPOINTS: "true", ...env },
     };
@@ -52,7 +63,10 @@ const UP_ONLY_FLAGS = ["--yes", "-y", "--skip-preview", "-f", "--continue-on-err
  * failures are shown, and the update, confirmed as `pulumi up` confirms it,
  * then rolls out everything else. With `--skip-preview`, only the update.
  */
-export function upSteps(flags: readonly string[], env: NodeJS.ProcessEnv): { preview?: string[]; confirm: boolean; up: string[] } {
+export function upSteps(
+    flags: readonly string[],
+    env: NodeJS.ProcessEnv,
+): { preview?: string[]; confirm: boolean; up: string[] } {
     const yes = flags.includes("--yes") || flags.includes("-y") || env.PULUMI_SKIP_CONFIRMATIONS === "true";
     if (flags.includes("--skip-preview") || flags.includes("-f")) {
         return { confirm: false, up: [...flags] };
@@ -82,7 +96,11 @@ export async function runPulumi(run: PulumiRun): Promise<number> {
     unmappedPromiseTraces();
     const server = await startProgramServer(run.program);
     const fast = fastDefaults(run.command, run.flags, run.env);
-    const pulumi = spawn(run.pulumi ?? "pulumi", [run.command, "--stack", run.stack, ...fast.flags, `--client=127.0.0.1:${server.port}`], { cwd: run.cwd, stdio: run.stdio ?? "inherit", env: fast.env });
+    const pulumi = spawn(
+        run.pulumi ?? "pulumi",
+        [run.command, "--stack", run.stack, ...fast.flags, `--client=127.0.0.1:${server.port}`],
+        { cwd: run.cwd, stdio: run.stdio ?? "inherit", env: fast.env },
+    );
     const status = await new Promise<number>((resolve) => {
         pulumi.on("error", () => resolve(127));
         pulumi.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
@@ -107,7 +125,9 @@ export function unmappedPromiseTraces(): void {
         return;
     }
     Error.prepareStackTrace = (error, frames) =>
-        frames[0]?.getFunctionName() === "debuggablePromise" ? [String(error), ...frames.map((frame) => `    at ${frame}`)].join("\n") : mapped(error, frames);
+        frames[0]?.getFunctionName() === "debuggablePromise"
+            ? [String(error), ...frames.map((frame) => `    at ${frame}`)].join("\n")
+            : mapped(error, frames);
 }
 
 /**
@@ -138,7 +158,9 @@ export function reportingOnce(program: PulumiRun["program"]): PulumiRun["program
  * not export it by name, so it is loaded by path; @pulumi/pulumi is pinned in
  * package.json, and the e2e suite runs these scripts against the real CLI.
  */
-async function startProgramServer(program: () => Promise<Record<string, unknown> | void>): Promise<{ port: number; stop: (failed: boolean) => void }> {
+async function startProgramServer(
+    program: () => Promise<Record<string, unknown> | void>,
+): Promise<{ port: number; stop: (failed: boolean) => void }> {
     const grpc = require("@grpc/grpc-js");
     const { LanguageServer } = require("@pulumi/pulumi/automation/server");
     const { LanguageRuntimeService } = require("@pulumi/pulumi/proto/language_grpc_pb");
@@ -147,7 +169,11 @@ async function startProgramServer(program: () => Promise<Record<string, unknown>
     const languageServer = new LanguageServer(reportingOnce(program));
     server.addService(LanguageRuntimeService, languageServer);
     const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error: Error | null, bound: number) => (error ? reject(error) : resolve(bound))),
+        server.bindAsync(
+            "127.0.0.1:0",
+            grpc.ServerCredentials.createInsecure(),
+            (error: Error | null, bound: number) => (error ? reject(error) : resolve(bound)),
+        ),
     );
     return {
         port,

@@ -63,7 +63,13 @@ async function main(argv: readonly string[]): Promise<number> {
     let clusters: DeclaredCluster[];
     try {
         clusters = declareStack(configFromRuntime(), { offline: true, warn: (message) => warnings.push(message) });
-        await engine.allRegistered(clusters.flatMap(({ provider, credentials }) => [provider, ...Object.values(credentials.secrets), ...attachments(credentials)]));
+        await engine.allRegistered(
+            clusters.flatMap(({ provider, credentials }) => [
+                provider,
+                ...Object.values(credentials.secrets),
+                ...attachments(credentials),
+            ]),
+        );
     } catch (error) {
         return fail(error);
     }
@@ -77,12 +83,17 @@ async function main(argv: readonly string[]): Promise<number> {
             );
         }
     }
-    warnings.push("render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does.");
+    warnings.push(
+        "render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does.",
+    );
 
     const byUrn = new Map(runtime.registrations.map((registration) => [registration.urn, registration]));
     const documents: YAML.Document[] = [];
     for (const { cluster, credentials } of clusters) {
-        const where = cluster.context === undefined ? describeCurrentContext() : `kubeconfig context ${JSON.stringify(cluster.context)}`;
+        const where =
+            cluster.context === undefined
+                ? describeCurrentContext()
+                : `kubeconfig context ${JSON.stringify(cluster.context)}`;
         for (const [namespace, secret] of Object.entries(credentials.secrets)) {
             const accounts = accountsIn(credentials.serviceAccounts, namespace);
             const attached =
@@ -92,11 +103,20 @@ async function main(argv: readonly string[]): Promise<number> {
                       ? "Attached to no service account."
                       : `Added as one entry to the imagePullSecrets of service account${accounts.length === 1 ? "" : "s"} ${accounts.join(", ")}` +
                         ` (a conditional JSON Patch as field manager ${JSON.stringify(credentials.fieldManager)}; other entries are kept, and no account is created).`;
-            documents.push(manifest(byUrn.get(await engine.valueOf(secret.urn))!, [`cluster: ${where}`, attached], engine, options));
+            documents.push(
+                manifest(
+                    byUrn.get(await engine.valueOf(secret.urn))!,
+                    [`cluster: ${where}`, attached],
+                    engine,
+                    options,
+                ),
+            );
         }
         if (credentials.admissionPolicy !== undefined) {
             for (const resource of [credentials.admissionPolicy.policy, credentials.admissionPolicy.binding]) {
-                documents.push(manifest(byUrn.get(await engine.valueOf(resource.urn))!, [`cluster: ${where}`], engine, options));
+                documents.push(
+                    manifest(byUrn.get(await engine.valueOf(resource.urn))!, [`cluster: ${where}`], engine, options),
+                );
             }
         }
     }
@@ -122,15 +142,21 @@ function parseArguments(argv: readonly string[]): Options | string {
         return `render: unknown option ${unknown.join(", ")}`;
     }
     if (positional.length !== 1) {
-        return positional.length === 0 ? "render: which stack? Give its name, e.g. dev" : `render: give one stack, not ${positional.length}`;
+        return positional.length === 0
+            ? "render: which stack? Give its name, e.g. dev"
+            : `render: give one stack, not ${positional.length}`;
     }
     return { stack: positional[0], showSecrets: flags.includes("--show-secrets") };
 }
 
 /** A document: the resource's inputs as a manifest, with secrets redacted unless asked for. */
 function manifest(registration: Registration, comments: string[], engine: Engine, options: Options): YAML.Document {
-    const document = new YAML.Document(conventionalOrder(withSecrets(registration.inputs, engine, options.showSecrets) as Record<string, unknown>));
-    document.commentBefore = [...comments, `Pulumi resource: ${registration.type} ${JSON.stringify(registration.name)}`].map((line) => ` ${line}`).join("\n");
+    const document = new YAML.Document(
+        conventionalOrder(withSecrets(registration.inputs, engine, options.showSecrets) as Record<string, unknown>),
+    );
+    document.commentBefore = [...comments, `Pulumi resource: ${registration.type} ${JSON.stringify(registration.name)}`]
+        .map((line) => ` ${line}`)
+        .join("\n");
     return document;
 }
 
@@ -184,7 +210,9 @@ function summary(stack: string, clusters: readonly DeclaredCluster[]): string {
     const entries = clusters.reduce((n, { credentials }) => n + credentials.serviceAccounts.length, 0);
     const first = clusters[0].credentials;
     const namespaces = Object.keys(first.secrets);
-    const perNamespace = namespaces.map((namespace) => `${namespace} [${accountsIn(first.serviceAccounts, namespace).join(", ")}]`);
+    const perNamespace = namespaces.map(
+        (namespace) => `${namespace} [${accountsIn(first.serviceAccounts, namespace).join(", ")}]`,
+    );
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
     return (
         `stack ${stack}: ${plural(clusters.length, "cluster")} × ${plural(namespaces.length, "namespace")} = ${plural(secrets, "Secret")}, ` +
@@ -195,7 +223,10 @@ function summary(stack: string, clusters: readonly DeclaredCluster[]): string {
 /** The resources besides the Secrets that attach them. */
 function attachments(credentials: RegistryCredentials): pulumi.Resource[] {
     const policy = credentials.admissionPolicy;
-    return [...(credentials.serviceAccountEntries ? [credentials.serviceAccountEntries] : []), ...(policy ? [policy.policy, policy.binding] : [])];
+    return [
+        ...(credentials.serviceAccountEntries ? [credentials.serviceAccountEntries] : []),
+        ...(policy ? [policy.policy, policy.binding] : []),
+    ];
 }
 
 /** The service accounts of one namespace, from `namespace/serviceAccount` keys. */

@@ -9,7 +9,17 @@
  * that `pulumi up` does.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NamespaceTarget, Problem, RegistryCredentialsArgs, closest, describe, isPlainObject, kindOf, problemList, validateArgs } from "../components";
+import {
+    NamespaceTarget,
+    Problem,
+    RegistryCredentialsArgs,
+    closest,
+    describe,
+    isPlainObject,
+    kindOf,
+    problemList,
+    validateArgs,
+} from "../components";
 
 /** The config keys a stack may set, in the project's namespace, with what they do. */
 export const STACK_KEYS = {
@@ -18,12 +28,14 @@ export const STACK_KEYS = {
     dockerConfigPath: "a docker config.json to copy instead of registries, e.g. ~/.docker/config.json",
     secretName: 'the Secret\'s name in every namespace (default "regcred")',
     clusters: "the kubeconfig contexts to roll out to (default: the current context)",
-    serviceAccounts: 'the service accounts whose imagePullSecrets get our entry in each namespace (default ["default"])',
+    serviceAccounts:
+        'the service accounts whose imagePullSecrets get our entry in each namespace (default ["default"])',
     attach: 'how Pods get the Secret: "serviceAccounts" (default) or "admissionPolicy" (Kubernetes 1.36 and later)',
     serviceAccountWaitSeconds: "how long to wait for a listed service account that does not exist yet (default 60)",
     keepImagePullSecrets: "deprecated and ignored since 0.2.0 (other entries are always kept); goes in 1.0",
     takeOwnership: "deprecated and ignored since 0.2.0 (the list is never taken); goes in 1.0",
-    verifyLogins: "try each login against its registry before writing any Secret: true, or { repository, unreachable, ca } (default false)",
+    verifyLogins:
+        "try each login against its registry before writing any Secret: true, or { repository, unreachable, ca } (default false)",
 } as const;
 
 /** The Secret's name when the stack does not set `secretName`. */
@@ -72,7 +84,10 @@ export interface StackSettings {
 
 /** Every problem with a stack's config, as one error that `pulumi up` shows without a stack trace. */
 export class StackConfigError extends pulumi.RunError {
-    constructor(readonly stack: string, readonly problems: readonly Problem[]) {
+    constructor(
+        readonly stack: string,
+        readonly problems: readonly Problem[],
+    ) {
         super(formatProblems(stack, problems));
         this.name = "StackConfigError";
     }
@@ -85,7 +100,10 @@ export const CURRENT_CONTEXT_KEY = "current-context";
  * Reads and checks a stack's config. Throws a {@link StackConfigError}
  * listing every problem, so that one run reports them all.
  */
-export function resolveStack(source: ConfigSource, readDockerConfig: (path: string) => DockerConfigFile): StackSettings {
+export function resolveStack(
+    source: ConfigSource,
+    readDockerConfig: (path: string) => DockerConfigFile,
+): StackSettings {
     const problems: Problem[] = [];
     const report = (key: string, reason: string) => problems.push({ propertyPath: `${source.project}:${key}`, reason });
     const ours = ownValues(source, report);
@@ -99,14 +117,21 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
 
     const namespaces = read("namespaces", (value) => checkNamespaces(value, report));
     if (ours.namespaces === undefined) {
-        report("namespaces", `is not set. List the namespaces to put the pull secret in, under config: in stacks/Pulumi.${source.stack}.yaml:\n      ${source.project}:namespaces:\n        - team-a\n        - name: team-b\n          serviceAccounts: [default, ci]`);
+        report(
+            "namespaces",
+            `is not set. List the namespaces to put the pull secret in, under config: in stacks/Pulumi.${source.stack}.yaml:\n      ${source.project}:namespaces:\n        - team-a\n        - name: team-b\n          serviceAccounts: [default, ci]`,
+        );
     }
     const registries = read("registries", (value) => checkRegistries(value, source, report));
     const dockerConfigPath = read("dockerConfigPath", (value) => stringOrReport(value, "dockerConfigPath", report));
     if (ours.registries === undefined && ours.dockerConfigPath === undefined) {
-        report("registries", `is not set, and neither is dockerConfigPath. Set one of them in stacks/Pulumi.${source.stack}.yaml: registries (server and username, and the password with \`pulumi config set --secret --path 'registries[0].password' --stack ${source.stack}\`), or dockerConfigPath (e.g. ~/.docker/config.json after \`docker login\`)`);
+        report(
+            "registries",
+            `is not set, and neither is dockerConfigPath. Set one of them in stacks/Pulumi.${source.stack}.yaml: registries (server and username, and the password with \`pulumi config set --secret --path 'registries[0].password' --stack ${source.stack}\`), or dockerConfigPath (e.g. ~/.docker/config.json after \`docker login\`)`,
+        );
     }
-    const secretName = read("secretName", (value) => stringOrReport(value, "secretName", report)) ?? DEFAULT_SECRET_NAME;
+    const secretName =
+        read("secretName", (value) => stringOrReport(value, "secretName", report)) ?? DEFAULT_SECRET_NAME;
     const clusters = read("clusters", (value) => checkClusters(value, report)) ?? [{ key: CURRENT_CONTEXT_KEY }];
     const serviceAccounts = read("serviceAccounts", (value) => value as string[]);
     // Deprecated: handed on as they are, for the component's one warning each.
@@ -114,13 +139,20 @@ export function resolveStack(source: ConfigSource, readDockerConfig: (path: stri
     const takeOwnership = read("takeOwnership", (value) => value as boolean);
     const attach = read("attach", (value) => value as RegistryCredentialsArgs["attach"]);
     // A number arrives as a string; anything else goes on as it is, for the component's message.
-    const serviceAccountWaitSeconds = read("serviceAccountWaitSeconds", (value) => (/^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : (value as number)));
+    const serviceAccountWaitSeconds = read("serviceAccountWaitSeconds", (value) =>
+        /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : (value as number),
+    );
     // true and false arrive as strings; an object as JSON. The component checks the rest, with its messages.
-    const verifyLogins = read("verifyLogins", (value) => (value === "true" ? true : value === "false" ? false : value)) as RegistryCredentialsArgs["verifyLogins"];
+    const verifyLogins = read("verifyLogins", (value) =>
+        value === "true" ? true : value === "false" ? false : value,
+    ) as RegistryCredentialsArgs["verifyLogins"];
 
     let dockerConfigJson: string | undefined;
     if (ours.registries !== undefined && ours.dockerConfigPath !== undefined) {
-        report("dockerConfigPath", "is set as well as registries; set only one: registries for logins kept in Pulumi config, or dockerConfigPath to copy a docker config.json");
+        report(
+            "dockerConfigPath",
+            "is set as well as registries; set only one: registries for logins kept in Pulumi config, or dockerConfigPath to copy a docker config.json",
+        );
     } else if (dockerConfigPath !== undefined) {
         const file = readDockerConfig(dockerConfigPath);
         if ("missing" in file) {
@@ -203,15 +235,24 @@ function parseValue(text: string): unknown {
     return text;
 }
 
-function checkNamespaces(value: unknown, report: (key: string, reason: string) => void): (string | NamespaceTarget)[] | undefined {
+function checkNamespaces(
+    value: unknown,
+    report: (key: string, reason: string) => void,
+): (string | NamespaceTarget)[] | undefined {
     if (!Array.isArray(value)) {
-        report("namespaces", `must be a list of namespaces, not ${describe(value)}. Write it as a YAML list in the stack file, or set entries with \`pulumi config set --path 'namespaces[0]' team-a\``);
+        report(
+            "namespaces",
+            `must be a list of namespaces, not ${describe(value)}. Write it as a YAML list in the stack file, or set entries with \`pulumi config set --path 'namespaces[0]' team-a\``,
+        );
         return undefined;
     }
     value.forEach((entry, i) => {
         if (isPlainObject(entry)) {
             if (entry.name === undefined) {
-                report(`namespaces[${i}].name`, "is not set: a namespace given as a map needs its name, e.g. { name: team-a, serviceAccounts: [default] }");
+                report(
+                    `namespaces[${i}].name`,
+                    "is not set: a namespace given as a map needs its name, e.g. { name: team-a, serviceAccounts: [default] }",
+                );
             }
         }
     });
@@ -219,7 +260,11 @@ function checkNamespaces(value: unknown, report: (key: string, reason: string) =
 }
 
 /** Registries as the component takes them; a password missing or in plain text is reported with the command that fixes it. */
-function checkRegistries(value: unknown, source: ConfigSource, report: (key: string, reason: string) => void): RegistryCredentialsArgs["registries"] {
+function checkRegistries(
+    value: unknown,
+    source: ConfigSource,
+    report: (key: string, reason: string) => void,
+): RegistryCredentialsArgs["registries"] {
     if (!Array.isArray(value)) {
         // Only the value's kind: a mistyped value here may be a password.
         report("registries", `must be a list of registry logins (server, username, password), not ${kindOf(value)}`);
@@ -235,10 +280,16 @@ function checkRegistries(value: unknown, source: ConfigSource, report: (key: str
         }
         const setIt = `pulumi config set --secret --path 'registries[${i}].password' --stack ${source.stack}`;
         if (entry.password === undefined || entry.password === "") {
-            report(`registries[${i}].password`, `is not set. Set it, encrypted, with: ${setIt}   (it prompts for the value; or pipe it in on stdin)`);
+            report(
+                `registries[${i}].password`,
+                `is not set. Set it, encrypted, with: ${setIt}   (it prompts for the value; or pipe it in on stdin)`,
+            );
         } else if (!passwordIsSecret(i)) {
             // Never quote it: it is a credential.
-            report(`registries[${i}].password`, `is stored in plain text in stacks/Pulumi.${source.stack}.yaml. Delete it from the file (and from git history if it was committed), rotate it, then set it encrypted with: ${setIt}`);
+            report(
+                `registries[${i}].password`,
+                `is stored in plain text in stacks/Pulumi.${source.stack}.yaml. Delete it from the file (and from git history if it was committed), rotate it, then set it encrypted with: ${setIt}`,
+            );
         }
     });
     return value.map((entry) =>
@@ -248,7 +299,10 @@ function checkRegistries(value: unknown, source: ConfigSource, report: (key: str
 
 function checkClusters(value: unknown, report: (key: string, reason: string) => void): Cluster[] | undefined {
     if (!Array.isArray(value) || value.length === 0) {
-        report("clusters", `must be a non-empty list of kubeconfig context names (see \`kubectl config get-contexts -o name\`), or left out to use the current context; got ${describe(value)}`);
+        report(
+            "clusters",
+            `must be a non-empty list of kubeconfig context names (see \`kubectl config get-contexts -o name\`), or left out to use the current context; got ${describe(value)}`,
+        );
         return undefined;
     }
     const seen = new Set<string>();
@@ -263,7 +317,11 @@ function checkClusters(value: unknown, report: (key: string, reason: string) => 
     return value.map((context) => ({ key: String(context), context: String(context) }));
 }
 
-function stringOrReport(value: unknown, key: string, report: (key: string, reason: string) => void): string | undefined {
+function stringOrReport(
+    value: unknown,
+    key: string,
+    report: (key: string, reason: string) => void,
+): string | undefined {
     if (typeof value !== "string" || value.trim() === "") {
         report(key, `must be a non-empty string, not ${describe(value)}`);
         return undefined;

@@ -91,7 +91,12 @@ export function readStackFile(project: string, stack: string): StackFileConfig {
         const shortKey = fullKey.slice(fullKey.indexOf(":") + 1);
         const securePaths: string[] = [];
         const plain = withPlaceholders(value, shortKey, securePaths, result.templatePaths);
-        result.values[fullKey] = typeof plain === "string" ? plain : typeof plain === "object" && plain !== null ? JSON.stringify(plain) : String(plain);
+        result.values[fullKey] =
+            typeof plain === "string"
+                ? plain
+                : typeof plain === "object" && plain !== null
+                  ? JSON.stringify(plain)
+                  : String(plain);
         if (securePaths.length > 0) {
             result.secretKeys.push(fullKey);
             result.securePaths.push(...securePaths);
@@ -112,12 +117,22 @@ function withPlaceholders(value: unknown, at: string, securePaths: string[], tem
         return value.map((item, i) => withPlaceholders(item, `${at}[${i}]`, securePaths, templatePaths));
     }
     if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withPlaceholders(item, `${at}.${key}`, securePaths, templatePaths)]));
+        return Object.fromEntries(
+            Object.entries(value).map(([key, item]) => [
+                key,
+                withPlaceholders(item, `${at}.${key}`, securePaths, templatePaths),
+            ]),
+        );
     }
     return value;
 }
 
 /** `{ secure: "v1:…" }`: how a stack file holds an encrypted value. */
 function isSecure(value: unknown): boolean {
-    return typeof value === "object" && value !== null && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        Object.keys(value).length === 1 &&
+        typeof (value as { secure?: unknown }).secure === "string"
+    );
 }

@@ -14,7 +14,9 @@ const comparable = (registrations: Registration[]) =>
         .map((r) => ({
             type: r.type,
             name: r.name,
-            inputs: JSON.stringify(r.inputs, (key, value) => (key === "fieldManager" ? "<field manager>" : unwrapSecret(value))),
+            inputs: JSON.stringify(r.inputs, (key, value) =>
+                key === "fieldManager" ? "<field manager>" : unwrapSecret(value),
+            ),
             dependencies: r.dependencies.length,
         }))
         .sort((a, b) => a.name.localeCompare(b.name));
@@ -30,7 +32,11 @@ describe("benchmark workloads", () => {
             const baseline = comparable(await registered(() => declareBaseline(workload)));
 
             assert.equal(component.length, 10 + 1);
-            assert.equal(Object.keys(JSON.parse(component.find((r) => r.name === "regcred/service-accounts")!.inputs).entries).length, 10 * serviceAccounts);
+            assert.equal(
+                Object.keys(JSON.parse(component.find((r) => r.name === "regcred/service-accounts")!.inputs).entries)
+                    .length,
+                10 * serviceAccounts,
+            );
             assert.deepEqual(baseline, component);
         });
     }
@@ -38,7 +44,11 @@ describe("benchmark workloads", () => {
     for (const variant of ["component", "baseline"]) {
         it(`bench/measure.ts measures the ${variant} in a process of its own`, () => {
             const measure = path.join(__dirname, "..", "bench", "measure.ts");
-            const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", measure, variant, "10", "1"], { encoding: "utf8" });
+            const result = spawnSync(
+                process.execPath,
+                ["-r", "ts-node/register/transpile-only", measure, variant, "10", "1"],
+                { encoding: "utf8" },
+            );
             assert.equal(result.status, 0, result.stderr);
             const sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
             // The root Stack, the component if any, 10 Secrets and the entries resource: timing stops only once all are in.

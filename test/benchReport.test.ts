@@ -21,9 +21,24 @@ function row(namespaces: number, serviceAccounts: number, baselineMs: number[], 
 function scalingRows(scale: number, factorAtLarge = 1): Row[] {
     const drift = [1, 1.3, 0.9, 1.1];
     return [
-        row(100, 1, drift.map((d) => 400 * d), 1),
-        row(1000, 1, drift.map((d) => 4000 * d), 1),
-        row(2000, 1, drift.map((d) => 8000 * d * scale), factorAtLarge),
+        row(
+            100,
+            1,
+            drift.map((d) => 400 * d),
+            1,
+        ),
+        row(
+            1000,
+            1,
+            drift.map((d) => 4000 * d),
+            1,
+        ),
+        row(
+            2000,
+            1,
+            drift.map((d) => 8000 * d * scale),
+            factorAtLarge,
+        ),
     ];
 }
 
@@ -50,7 +65,10 @@ describe("benchmark figures", () => {
 
     it("a row pairs runs within a round, so the machine's drift between rounds does not widen the ratio", () => {
         const r = row(1000, 1, [3000, 4500, 3300, 6000], 1.02);
-        assert.ok(Math.abs(r.timeRatio.ratio - 1.02) < 1e-9 && r.timeRatio.high - r.timeRatio.low < 1e-9, JSON.stringify(r.timeRatio));
+        assert.ok(
+            Math.abs(r.timeRatio.ratio - 1.02) < 1e-9 && r.timeRatio.high - r.timeRatio.low < 1e-9,
+            JSON.stringify(r.timeRatio),
+        );
         assert.ok(Math.abs(r.peakRatio.ratio - 1.02) < 1e-9, JSON.stringify(r.peakRatio));
         assert.equal(r.baseline.ms, median([3000, 4500, 3300, 6000]));
         assert.equal(r.runs, 4);
@@ -59,7 +77,10 @@ describe("benchmark figures", () => {
     it("the table shows each row's medians, ratio with its interval, and time per namespace", () => {
         const lines = table([row(1000, 3, [4000, 4400, 4200], 1.5)]).split("\n");
         assert.equal(lines.length, 3);
-        assert.match(lines[2], /^\| 1000 \| 3 \| 4000 \| 3 \| 6300 \| 4200 \| 1\.500 \(1\.500–1\.500\) \| .* \| 6\.30 \| {2}\| /);
+        assert.match(
+            lines[2],
+            /^\| 1000 \| 3 \| 4000 \| 3 \| 6300 \| 4200 \| 1\.500 \(1\.500–1\.500\) \| .* \| 6\.30 \| {2}\| /,
+        );
     });
 });
 
@@ -99,7 +120,14 @@ describe("real-engine targets", () => {
     const LOOP_SECONDS = 127;
 
     /** A run at 1,000 and 2,000 where each operation takes `at1000` seconds and `growth` times as long at 2,000. */
-    function run(at1000: Record<string, number>, options: { growth?: Record<string, number>; rotationRequests?: Record<string, number>; peakBytes?: number } = {}): Measured {
+    function run(
+        at1000: Record<string, number>,
+        options: {
+            growth?: Record<string, number>;
+            rotationRequests?: Record<string, number>;
+            peakBytes?: number;
+        } = {},
+    ): Measured {
         const seconds = new Map<string, number[]>([
             [`1000 ${FLOOR}`, [FLOOR_SECONDS, FLOOR_SECONDS + 1, FLOOR_SECONDS - 1]],
             [`1000 ${LOOP}`, [LOOP_SECONDS]],
@@ -112,7 +140,10 @@ describe("real-engine targets", () => {
         return {
             seconds: (size, label) => seconds.get(`${size} ${label}`),
             peakBytes: (size) => (size === 2000 ? (options.peakBytes ?? 0.9e9) : undefined),
-            requests: (size, label) => (size === 1000 && label.endsWith("rotation") ? (options.rotationRequests ?? { "secrets GET": 1001, "secrets PATCH": 1001 }) : undefined),
+            requests: (size, label) =>
+                size === 1000 && label.endsWith("rotation")
+                    ? (options.rotationRequests ?? { "secrets GET": 1001, "secrets PATCH": 1001 })
+                    : undefined,
         };
     }
     const about = (lines: string[], text: string) => {
@@ -122,7 +153,10 @@ describe("real-engine targets", () => {
     };
 
     it("judges each time against the floor and the loop of the same run, at their medians", () => {
-        const lines = realEngineVerdicts(run({ "first preview": 14, "first up (no preview)": 21, "no-op preview": 10, rotation: 28, destroy: 35 }), SETTING);
+        const lines = realEngineVerdicts(
+            run({ "first preview": 14, "first up (no preview)": 21, "no-op preview": 10, rotation: 28, destroy: 35 }),
+            SETTING,
+        );
         assert.equal(about(lines, "without preview"), "holds"); // 21 s: 3.0× the floor, 6.0× faster than the loop
         assert.equal(about(lines, "with its preview"), "holds"); // 35 s: 5.0×
         assert.equal(about(lines, "no-op preview"), "holds");
@@ -133,23 +167,38 @@ describe("real-engine targets", () => {
     });
 
     it("misses the first rollout when it is over 3× the floor or under 6× faster than the loop", () => {
-        assert.equal(about(realEngineVerdicts(run({ "first up (no preview)": 21.5 }), SETTING), "without preview"), "MISSED");
+        assert.equal(
+            about(realEngineVerdicts(run({ "first up (no preview)": 21.5 }), SETTING), "without preview"),
+            "MISSED",
+        );
         const lines = realEngineVerdicts(run({ "first preview": 20, "first up (no preview)": 16 }), SETTING);
         assert.equal(about(lines, "without preview"), "holds");
         assert.equal(about(lines, "with its preview"), "MISSED"); // 36 s: 5.1× the floor
     });
 
     it("misses a rotation that writes a service account, or patches other than every Secret once", () => {
-        const wrote = realEngineVerdicts(run({}, { rotationRequests: { "secrets PATCH": 1001, "serviceaccounts PATCH": 1 } }), SETTING);
+        const wrote = realEngineVerdicts(
+            run({}, { rotationRequests: { "secrets PATCH": 1001, "serviceaccounts PATCH": 1 } }),
+            SETTING,
+        );
         assert.equal(about(wrote, "rotation"), "MISSED");
-        assert.match(wrote.find((line) => line.includes("rotation"))!, /1 service-account writes/);
-        assert.equal(about(realEngineVerdicts(run({}, { rotationRequests: { "secrets PATCH": 1000 } }), SETTING), "rotation"), "MISSED");
+        assert.match(
+            wrote.find((line) => line.includes("rotation"))!,
+            /1 service-account writes/,
+        );
+        assert.equal(
+            about(realEngineVerdicts(run({}, { rotationRequests: { "secrets PATCH": 1000 } }), SETTING), "rotation"),
+            "MISSED",
+        );
     });
 
     it("misses growth when any one operation grows more than 2.2×, and names it", () => {
         const lines = realEngineVerdicts(run({}, { growth: { rotation: 2.31 } }), SETTING);
         assert.equal(about(lines, "growth"), "MISSED");
-        assert.match(lines.find((line) => line.includes("growth"))!, /rotation 2\.31/);
+        assert.match(
+            lines.find((line) => line.includes("growth"))!,
+            /rotation 2\.31/,
+        );
     });
 
     it("misses memory at 1 GB, counted in bytes", () => {

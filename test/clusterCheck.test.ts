@@ -24,13 +24,18 @@ describe("the cluster check", function () {
         const check = await checkCluster(connection, ["team-3", "team-700", "team-1199", "gone"]);
         assert.deepEqual(check, {
             badNamespaces: {
-                "team-700": "the namespace is being deleted (since 2026-12-04T10:00:00Z), and the API server refuses new objects in it",
+                "team-700":
+                    "the namespace is being deleted (since 2026-12-04T10:00:00Z), and the API server refuses new objects in it",
                 gone: "the namespace does not exist",
             },
         });
         assert.deepEqual(
             api.requests.map((request) => request.path),
-            ["/api/v1/namespaces?limit=500", "/api/v1/namespaces?limit=500&continue=500", "/api/v1/namespaces?limit=500&continue=1000"],
+            [
+                "/api/v1/namespaces?limit=500",
+                "/api/v1/namespaces?limit=500&continue=500",
+                "/api/v1/namespaces?limit=500&continue=1000",
+            ],
         );
     });
 
@@ -44,9 +49,15 @@ describe("the cluster check", function () {
 
     it("calls a cluster that refuses the credentials, or does not answer, or cannot be named, unreachable", async () => {
         api.namespaceListStatus = 401;
-        assert.match((await checkCluster(connection, ["team-a"])).unreachable ?? "", /refuses the kubeconfig's credentials \(HTTP 401\)/);
+        assert.match(
+            (await checkCluster(connection, ["team-a"])).unreachable ?? "",
+            /refuses the kubeconfig's credentials \(HTTP 401\)/,
+        );
         // Port 1 on loopback: nothing listens there.
-        assert.match((await checkCluster({ server: "http://127.0.0.1:1" }, ["team-a"])).unreachable ?? "", /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
+        assert.match(
+            (await checkCluster({ server: "http://127.0.0.1:1" }, ["team-a"])).unreachable ?? "",
+            /cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/,
+        );
         assert.deepEqual(await checkCluster({ unusable: 'the kubeconfig has no context named "local"' }, ["team-a"]), {
             unreachable: 'the kubeconfig has no context named "local"',
             badNamespaces: {},

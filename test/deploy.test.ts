@@ -25,7 +25,11 @@ function deploy(args: string[], pathDir: string, env: NodeJS.ProcessEnv = {}): S
 function standInPulumi(): { dir: string; calls: () => string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     const log = path.join(dir, "calls.log");
-    fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "$(pwd) | $* | PULUMI_SKIP_CHECKPOINTS=\${PULUMI_SKIP_CHECKPOINTS-unset}" >> "${log}"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(dir, "pulumi"),
+        `#!/bin/sh\necho "$(pwd) | $* | PULUMI_SKIP_CHECKPOINTS=\${PULUMI_SKIP_CHECKPOINTS-unset}" >> "${log}"\n`,
+        { mode: 0o755 },
+    );
     return { dir, calls: () => fs.readFileSync(log, "utf8").trim().split("\n") };
 }
 
@@ -35,9 +39,22 @@ describe("npm run preview|up|destroy", () => {
         const result = deploy(["up", "dev", "--yes"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
         const [select, preview, up, ...more] = pulumi.calls();
-        assert.equal(select, `${root} | stack select --create --secrets-provider passphrase dev | PULUMI_SKIP_CHECKPOINTS=unset`);
-        assert.match(preview, new RegExp(`^${root} \\| preview --stack dev --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
-        assert.match(up, new RegExp(`^${root} \\| up --stack dev --continue-on-error --yes --skip-preview --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
+        assert.equal(
+            select,
+            `${root} | stack select --create --secrets-provider passphrase dev | PULUMI_SKIP_CHECKPOINTS=unset`,
+        );
+        assert.match(
+            preview,
+            new RegExp(
+                `^${root} \\| preview --stack dev --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+            ),
+        );
+        assert.match(
+            up,
+            new RegExp(
+                `^${root} \\| up --stack dev --continue-on-error --yes --skip-preview --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+            ),
+        );
         assert.deepEqual(more, []);
     });
 
@@ -46,10 +63,19 @@ describe("npm run preview|up|destroy", () => {
         fs.appendFileSync(path.join(pulumi.dir, "pulumi"), 'case "$1" in preview) exit 3;; esac\n');
         const result = deploy(["up", "dev", "--yes", "--diff"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
-        assert.match(result.stderr, /The preview failed for the resources named above; the update writes everything else and fails for those/);
+        assert.match(
+            result.stderr,
+            /The preview failed for the resources named above; the update writes everything else and fails for those/,
+        );
         assert.deepEqual(
-            pulumi.calls().slice(1).map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
-            ["preview --stack dev --diff --client", "up --stack dev --continue-on-error --yes --skip-preview --diff --client"],
+            pulumi
+                .calls()
+                .slice(1)
+                .map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
+            [
+                "preview --stack dev --diff --client",
+                "up --stack dev --continue-on-error --yes --skip-preview --diff --client",
+            ],
         );
     });
 
@@ -58,35 +84,74 @@ describe("npm run preview|up|destroy", () => {
         const result = deploy(["up", "dev"], pulumi.dir);
         assert.equal(result.status, 1);
         assert.match(result.stderr, /--yes must be passed in to proceed when running in non-interactive mode/);
-        assert.deepEqual(pulumi.calls().slice(1).map((call) => call.split(" ")[2]), ["preview"]);
+        assert.deepEqual(
+            pulumi
+                .calls()
+                .slice(1)
+                .map((call) => call.split(" ")[2]),
+            ["preview"],
+        );
     });
 
     it("with --skip-preview, only updates", () => {
         const pulumi = standInPulumi();
         assert.equal(deploy(["up", "dev", "--yes", "--skip-preview"], pulumi.dir).status, 0);
-        assert.deepEqual(pulumi.calls().slice(1).map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")), ["up --stack dev --continue-on-error --yes --skip-preview --client"]);
+        assert.deepEqual(
+            pulumi
+                .calls()
+                .slice(1)
+                .map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
+            ["up --stack dev --continue-on-error --yes --skip-preview --client"],
+        );
     });
 
     it("ends a failed update with what did not land, by cluster, from the stack's outputs", () => {
         const pulumi = standInPulumi();
-        const rollout = { prod: { failures: { "team-7": "the namespace is being deleted" } }, "prod-eu": { failures: {} } };
-        fs.appendFileSync(path.join(pulumi.dir, "pulumi"), `case "$1" in up) exit 255;; stack) echo '${JSON.stringify(rollout)}';; esac\n`);
+        const rollout = {
+            prod: { failures: { "team-7": "the namespace is being deleted" } },
+            "prod-eu": { failures: {} },
+        };
+        fs.appendFileSync(
+            path.join(pulumi.dir, "pulumi"),
+            `case "$1" in up) exit 255;; stack) echo '${JSON.stringify(rollout)}';; esac\n`,
+        );
         const result = deploy(["up", "prod", "--yes"], pulumi.dir);
         assert.equal(result.status, 255);
-        assert.match(result.stderr, /Not rolled out, by cluster .* Every other cluster \(1\) is rolled out\.\n {2}prod:\n {4}team-7: the namespace is being deleted\n$/);
+        assert.match(
+            result.stderr,
+            /Not rolled out, by cluster .* Every other cluster \(1\) is rolled out\.\n {2}prod:\n {4}team-7: the namespace is being deleted\n$/,
+        );
     });
 
     it("writes the state once, at the end, goes on past a failed resource, and destroys 64 resources at once, unless told otherwise", () => {
         for (const command of ["preview", "up", "destroy"]) {
             const pulumi = standInPulumi();
-            assert.equal(deploy([command, "dev", ...(command === "up" ? ["--skip-preview"] : [])], pulumi.dir).status, 0);
-            const expected = { preview: "", up: " --continue-on-error --skip-preview", destroy: " --parallel 64 --continue-on-error" }[command];
-            assert.match(pulumi.calls()[1], new RegExp(`^${root} \\| ${command} --stack dev${expected} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`));
+            assert.equal(
+                deploy([command, "dev", ...(command === "up" ? ["--skip-preview"] : [])], pulumi.dir).status,
+                0,
+            );
+            const expected = {
+                preview: "",
+                up: " --continue-on-error --skip-preview",
+                destroy: " --parallel 64 --continue-on-error",
+            }[command];
+            assert.match(
+                pulumi.calls()[1],
+                new RegExp(
+                    `^${root} \\| ${command} --stack dev${expected} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                ),
+            );
         }
         for (const flags of [["--parallel", "8"], ["--parallel=8"], ["-p", "8"], ["-p8"]]) {
             const pulumi = standInPulumi();
-            assert.equal(deploy(["destroy", "dev", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status, 0);
-            assert.equal(pulumi.calls()[1].replace(/--client=\S+/, "--client"), `${root} | destroy --stack dev --continue-on-error ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`);
+            assert.equal(
+                deploy(["destroy", "dev", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status,
+                0,
+            );
+            assert.equal(
+                pulumi.calls()[1].replace(/--client=\S+/, "--client"),
+                `${root} | destroy --stack dev --continue-on-error ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`,
+            );
         }
     });
 

@@ -12,8 +12,13 @@ describe("encodeDockerConfig", () => {
     });
 
     it("puts email between password and auth, and leaves an empty one out", () => {
-        const withEmail = encodeDockerConfig([{ server: "r.io", username: "u", password: "p", email: "u@example.com" }]);
-        assert.equal(withEmail, `{"auths":{"r.io":{"username":"u","password":"p","email":"u@example.com","auth":"${auth("u", "p")}"}}}`);
+        const withEmail = encodeDockerConfig([
+            { server: "r.io", username: "u", password: "p", email: "u@example.com" },
+        ]);
+        assert.equal(
+            withEmail,
+            `{"auths":{"r.io":{"username":"u","password":"p","email":"u@example.com","auth":"${auth("u", "p")}"}}}`,
+        );
         const empty = encodeDockerConfig([{ server: "r.io", username: "u", password: "p", email: "" }]);
         assert.ok(!empty.includes("email"));
     });
@@ -24,7 +29,11 @@ describe("encodeDockerConfig", () => {
     });
 
     it("orders several servers by their bytes, as Go sorts map keys", () => {
-        const logins = ["b.io", "B.io", "a.io", "ä.io", DOCKER_HUB_SERVER].map((server) => ({ server, username: "u", password: "p" }));
+        const logins = ["b.io", "B.io", "a.io", "ä.io", DOCKER_HUB_SERVER].map((server) => ({
+            server,
+            username: "u",
+            password: "p",
+        }));
         const keys = (list: typeof logins) => Object.keys(JSON.parse(encodeDockerConfig(list)).auths);
         assert.deepEqual(keys(logins), ["B.io", "a.io", "b.io", DOCKER_HUB_SERVER, "ä.io"]);
         assert.equal(encodeDockerConfig([...logins].reverse()), encodeDockerConfig(logins));

@@ -15,11 +15,16 @@ import { loadStackProgram } from "./mocks";
 const SECRET = "helper-secret-Xq9";
 
 /** A folder on PATH with docker-credential-<name> stubs: `get` answers for the servers it knows, `list` lists them. */
-function stubHelpers(helpers: Record<string, { logins?: Record<string, string>; fail?: string; token?: boolean }>): () => void {
+function stubHelpers(
+    helpers: Record<string, { logins?: Record<string, string>; fail?: string; token?: boolean }>,
+): () => void {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cred-helpers-"));
     for (const [name, { logins = {}, fail, token }] of Object.entries(helpers)) {
         const answers = Object.entries(logins)
-            .map(([server, user]) => `  ${JSON.stringify(server)}) echo '{"ServerURL":"'"$server"'","Username":"${token ? "<token>" : user}","Secret":"${SECRET}-${user}"}' ;;`)
+            .map(
+                ([server, user]) =>
+                    `  ${JSON.stringify(server)}) echo '{"ServerURL":"'"$server"'","Username":"${token ? "<token>" : user}","Secret":"${SECRET}-${user}"}' ;;`,
+            )
             .join("\n");
         const script = fail
             ? `#!/bin/sh\necho "${fail}" >&2\nexit 1\n`
@@ -44,9 +49,14 @@ describe("docker credential helpers", () => {
     });
 
     it("asks Docker Desktop's credsStore for each login it lists in auths, and writes kubectl's bytes", () => {
-        const restore = stubHelpers({ desktop: { logins: { "ghcr.io": "octo", "https://index.docker.io/v1/": "hubber" } } });
+        const restore = stubHelpers({
+            desktop: { logins: { "ghcr.io": "octo", "https://index.docker.io/v1/": "hubber" } },
+        });
         try {
-            const result = resolved({ auths: { "ghcr.io": {}, "https://index.docker.io/v1/": {} }, credsStore: "desktop" });
+            const result = resolved({
+                auths: { "ghcr.io": {}, "https://index.docker.io/v1/": {} },
+                credsStore: "desktop",
+            });
             assert.deepEqual(result, {
                 text: encodeDockerConfig([
                     { server: "ghcr.io", username: "octo", password: `${SECRET}-octo` },
@@ -59,9 +69,15 @@ describe("docker credential helpers", () => {
     });
 
     it("uses credHelpers per registry beside inline entries, and the store's list when auths is empty", () => {
-        const restore = stubHelpers({ gcloud: { logins: { "gcr.io": "oauth2accesstoken" } }, desktop: { logins: { "ghcr.io": "octo" } } });
+        const restore = stubHelpers({
+            gcloud: { logins: { "gcr.io": "oauth2accesstoken" } },
+            desktop: { logins: { "ghcr.io": "octo" } },
+        });
         try {
-            const mixed = resolved({ auths: { "r.example.com": { username: "inline", password: "pw" } }, credHelpers: { "gcr.io": "gcloud" } });
+            const mixed = resolved({
+                auths: { "r.example.com": { username: "inline", password: "pw" } },
+                credHelpers: { "gcr.io": "gcloud" },
+            });
             assert.ok(mixed && "text" in mixed);
             assert.deepEqual(Object.keys(JSON.parse(mixed.text).auths), ["gcr.io", "r.example.com"]);
             assert.equal(JSON.parse(mixed.text).auths["gcr.io"].password, `${SECRET}-oauth2accesstoken`);
@@ -75,7 +91,10 @@ describe("docker credential helpers", () => {
     });
 
     it("says what is wrong, without any credential: a missing helper, a failing one, an identity token", () => {
-        const restore = stubHelpers({ broken: { fail: "error getting credentials - err: exit status 1" }, acr: { logins: { "acme.azurecr.io": "x" }, token: true } });
+        const restore = stubHelpers({
+            broken: { fail: "error getting credentials - err: exit status 1" },
+            acr: { logins: { "acme.azurecr.io": "x" }, token: true },
+        });
         try {
             const missing = resolved({ auths: { "ghcr.io": {} }, credsStore: "nowhere" });
             assert.ok(missing && "problem" in missing);
@@ -83,7 +102,10 @@ describe("docker credential helpers", () => {
 
             const failing = resolved({ auths: { "ghcr.io": {} }, credsStore: "broken" });
             assert.ok(failing && "problem" in failing);
-            assert.match(failing.problem, /docker-credential-broken get for "ghcr.io" failed \(exit 1\): error getting credentials/);
+            assert.match(
+                failing.problem,
+                /docker-credential-broken get for "ghcr.io" failed \(exit 1\): error getting credentials/,
+            );
 
             const token = resolved({ auths: { "acme.azurecr.io": {} }, credsStore: "acr" });
             assert.ok(token && "problem" in token);

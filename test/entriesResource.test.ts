@@ -26,7 +26,9 @@ describe("the service-account entries resource", function () {
     it("writes every account that exists, records the one that does not, and retries only that one", async () => {
         api.put("a", "default");
         api.put("c", "default");
-        const news = (await provider.check({}, inputs({ "a/default": "regcred", "b/default": "regcred", "c/default": "regcred" }))).inputs as any;
+        const news = (
+            await provider.check({}, inputs({ "a/default": "regcred", "b/default": "regcred", "c/default": "regcred" }))
+        ).inputs as any;
         const { outs } = await provider.create(news);
         assert.deepEqual(api.entries("a", "default"), ["regcred"]);
         assert.deepEqual(api.entries("c", "default"), ["regcred"]);
@@ -51,7 +53,11 @@ describe("the service-account entries resource", function () {
         const olds = { ...inputs({ "a/default": "regcred" }), owned: ["a/default/regcred"], failures: {} };
         // Namespace a's Secret did not land this time, and b is new; a is also renamed away in the program.
         const news = (await provider.check(olds, inputs({ "b/default": "regcred" }, ["a"]))).inputs as any;
-        assert.deepEqual(news.entries, { "a/default": "regcred", "b/default": "regcred" }, "the held namespace keeps the entry it had");
+        assert.deepEqual(
+            news.entries,
+            { "a/default": "regcred", "b/default": "regcred" },
+            "the held namespace keeps the entry it had",
+        );
         const { outs } = await provider.update("entries", olds, news);
         assert.deepEqual(api.entries("a", "default"), ["regcred"]);
         assert.deepEqual(api.entries("b", "default"), ["regcred"]);
@@ -74,11 +80,21 @@ describe("the service-account entries resource", function () {
 
     it("needs no connection when there is nothing to write, and records the reason for each account when there is", async () => {
         const unusable = { unusable: 'the kubeconfig has no context named "prod"' };
-        const olds = { ...inputs({ "a/default": "regcred" }), connection: unusable, owned: ["a/default/regcred"], failures: {} };
+        const olds = {
+            ...inputs({ "a/default": "regcred" }),
+            connection: unusable,
+            owned: ["a/default/regcred"],
+            failures: {},
+        };
         const same = await provider.update("entries", olds, { ...olds, failures: undefined } as any);
         assert.deepEqual(same.outs.failures, {});
-        const more = await provider.update("entries", olds, { ...inputs({ "a/default": "regcred", "b/default": "regcred" }), connection: unusable } as any);
-        assert.deepEqual(more.outs.failures, { "b/default": 'cannot reach the service accounts: the kubeconfig has no context named "prod"' });
+        const more = await provider.update("entries", olds, {
+            ...inputs({ "a/default": "regcred", "b/default": "regcred" }),
+            connection: unusable,
+        } as any);
+        assert.deepEqual(more.outs.failures, {
+            "b/default": 'cannot reach the service accounts: the kubeconfig has no context named "prod"',
+        });
         assert.deepEqual(Object.keys(more.outs.entries), ["a/default"]);
     });
 });

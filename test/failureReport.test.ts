@@ -33,7 +33,12 @@ describe("what did not land", () => {
         const errors = loggedErrors(() => {
             failures = reportFailures(component, {
                 label: 'context "prod"',
-                check: { badNamespaces: { "team-7": "the namespace does not exist", "team-8": "the namespace does not exist" } },
+                check: {
+                    badNamespaces: {
+                        "team-7": "the namespace does not exist",
+                        "team-8": "the namespace does not exist",
+                    },
+                },
                 namespaces,
                 landed: new Set(namespaces.filter((namespace) => namespace !== "team-9")),
                 entryFailures: { "team-12/defualt": "service account team-12/defualt does not exist" },
@@ -52,7 +57,13 @@ describe("what did not land", () => {
 
     it("says a cluster that cannot be reached in one line, however many namespaces it has", () => {
         const errors = loggedErrors(() =>
-            reportFailures(component, { label: 'context "eu"', check: { unreachable: "connect ECONNREFUSED", badNamespaces: {} }, namespaces, landed: new Set(), entryFailures: {} }),
+            reportFailures(component, {
+                label: 'context "eu"',
+                check: { unreachable: "connect ECONNREFUSED", badNamespaces: {} },
+                namespaces,
+                landed: new Set(),
+                entryFailures: {},
+            }),
         );
         assert.deepEqual(errors[0].split("\n").slice(0, 2), [
             'On context "eu": 1,000 namespaces of 1,000 are not rolled out:',
@@ -61,7 +72,18 @@ describe("what did not land", () => {
     });
 
     it("says nothing when everything landed", () => {
-        assert.deepEqual(loggedErrors(() => reportFailures(component, { label: "x", check: { badNamespaces: {} }, namespaces, landed, entryFailures: {} })), []);
+        assert.deepEqual(
+            loggedErrors(() =>
+                reportFailures(component, {
+                    label: "x",
+                    check: { badNamespaces: {} },
+                    namespaces,
+                    landed,
+                    entryFailures: {},
+                }),
+            ),
+            [],
+        );
     });
 });
 

@@ -47,13 +47,22 @@ export class FakeApiServer {
         this.requests.push({ method: "GET", path: `${url.pathname}${url.search}` });
         response.writeHead(this.namespaceListStatus, { "Content-Type": "application/json" });
         if (this.namespaceListStatus !== 200) {
-            response.end(JSON.stringify({ message: `namespaces is forbidden: User "deployer" cannot list resource "namespaces"` }));
+            response.end(
+                JSON.stringify({
+                    message: `namespaces is forbidden: User "deployer" cannot list resource "namespaces"`,
+                }),
+            );
             return;
         }
         const limit = Number(url.searchParams.get("limit") ?? this.namespaces.length);
         const start = Number(url.searchParams.get("continue") ?? 0);
         const next = start + limit < this.namespaces.length ? String(start + limit) : undefined;
-        response.end(JSON.stringify({ items: this.namespaces.slice(start, start + limit), metadata: next === undefined ? {} : { continue: next } }));
+        response.end(
+            JSON.stringify({
+                items: this.namespaces.slice(start, start + limit),
+                metadata: next === undefined ? {} : { continue: next },
+            }),
+        );
     }
 
     private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -64,7 +73,8 @@ export class FakeApiServer {
             if (request.method === "GET" && url.pathname === "/api/v1/namespaces") {
                 return this.listNamespaces(url, response);
             }
-            const [, namespace, name] = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)$/.exec(url.pathname) ?? [];
+            const [, namespace, name] =
+                /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)$/.exec(url.pathname) ?? [];
             const body = text === "" ? undefined : JSON.parse(text);
             this.requests.push({ method: request.method!, path: url.pathname, body });
             const key = `${namespace}/${name}`;
@@ -87,7 +97,8 @@ export class FakeApiServer {
                     const last = parts[parts.length - 1];
                     const parent = parentPath.reduce((node: any, part: string) => node?.[part], patched);
                     if (op.op === "test") {
-                        if (JSON.stringify(parent?.[last]) !== JSON.stringify(op.value)) return send(422, { message: "the test operation failed" });
+                        if (JSON.stringify(parent?.[last]) !== JSON.stringify(op.value))
+                            return send(422, { message: "the test operation failed" });
                     } else if (op.op === "add" && Array.isArray(parent) && last === "-") parent.push(op.value);
                     else if (op.op === "add" || op.op === "replace") parent[last] = op.value;
                     else if (op.op === "remove" && Array.isArray(parent)) parent.splice(Number(last), 1);
@@ -101,4 +112,3 @@ export class FakeApiServer {
         });
     }
 }
-

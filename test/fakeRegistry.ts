@@ -40,7 +40,9 @@ export async function startFakeRegistry(settings: FakeRegistrySettings): Promise
             response.end(JSON.stringify(body));
         };
         const challenge =
-            settings.scheme === "basic" ? `Basic realm="fake"` : `Bearer realm="http://127.0.0.1:${port()}/token",service="fake-registry"`;
+            settings.scheme === "basic"
+                ? `Basic realm="fake"`
+                : `Bearer realm="http://127.0.0.1:${port()}/token",service="fake-registry"`;
 
         if (url.pathname === "/token") {
             if (settings.scheme !== "bearer" || authorization !== goodBasic) {
@@ -58,13 +60,21 @@ export async function startFakeRegistry(settings: FakeRegistrySettings): Promise
         if (url.pathname !== "/v2/" && repository === undefined) {
             return answer(404);
         }
-        const authenticated = settings.scheme === "basic" ? authorization === goodBasic : authorization?.startsWith("Bearer token-") === true;
+        const authenticated =
+            settings.scheme === "basic"
+                ? authorization === goodBasic
+                : authorization?.startsWith("Bearer token-") === true;
         if (!authenticated) {
             return answer(401, { errors: [{ code: "UNAUTHORIZED" }] }, { "www-authenticate": challenge });
         }
         if (repository !== undefined) {
-            const allowed = settings.scheme === "basic" ? repository === settings.repository : authorization === `Bearer ${TOKEN_WITH_ACCESS}`;
-            return allowed ? answer(200, { name: repository, tags: ["1"] }) : answer(settings.scheme === "basic" ? 403 : 401, {}, { "www-authenticate": challenge });
+            const allowed =
+                settings.scheme === "basic"
+                    ? repository === settings.repository
+                    : authorization === `Bearer ${TOKEN_WITH_ACCESS}`;
+            return allowed
+                ? answer(200, { name: repository, tags: ["1"] })
+                : answer(settings.scheme === "basic" ? 403 : 401, {}, { "www-authenticate": challenge });
         }
         return answer(200);
     });

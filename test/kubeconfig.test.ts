@@ -30,14 +30,21 @@ describe("the writer's cluster connection", () => {
     it("takes the kubeconfig's contents as the provider does, and a cluster override", () => {
         const contents = fs.readFileSync(KUBECONFIG_FIXTURE, "utf8");
         assert.equal(connectionFor({ kubeconfig: contents, context: "cluster-a" }).token, "token-of-cluster-a");
-        const connection = connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "cluster-a", cluster: "cluster-b" });
+        const connection = connectionFor({
+            kubeconfig: KUBECONFIG_FIXTURE,
+            context: "cluster-a",
+            cluster: "cluster-b",
+        });
         assert.equal(connection.server, "https://cluster-b.example.com:6443");
         assert.equal(connection.token, "token-of-cluster-a");
     });
 
     it("merges the files KUBECONFIG lists, the first to name something winning, as kubectl does", () => {
         const other = path.join(__dirname, "fixtures", "kubeconfig-other.yaml");
-        fs.writeFileSync(other, "current-context: cluster-a\ncontexts: [{ name: cluster-a, context: { cluster: cluster-b, user: user-a } }]\n");
+        fs.writeFileSync(
+            other,
+            "current-context: cluster-a\ncontexts: [{ name: cluster-a, context: { cluster: cluster-b, user: user-a } }]\n",
+        );
         try {
             const connection = connectionFor({ kubeconfig: [other, KUBECONFIG_FIXTURE].join(path.delimiter) });
             assert.equal(connection.server, "https://cluster-b.example.com:6443");
@@ -57,10 +64,22 @@ describe("the writer's cluster connection", () => {
     });
 
     it("says what is missing or unsupported, without any credential", () => {
-        assert.throws(() => connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "nope" }), /the kubeconfig has no context named "nope"/);
-        assert.throws(() => connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "cluster-a", cluster: "nope" }), /no cluster named "nope"/);
-        assert.throws(() => connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "legacy" }), /auth-provider.*use the exec credential plugin/);
-        assert.throws(() => connectionFor({ kubeconfig: "/nonexistent/kubeconfig" }), /no kubeconfig could be read from \/nonexistent\/kubeconfig/);
+        assert.throws(
+            () => connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "nope" }),
+            /the kubeconfig has no context named "nope"/,
+        );
+        assert.throws(
+            () => connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "cluster-a", cluster: "nope" }),
+            /no cluster named "nope"/,
+        );
+        assert.throws(
+            () => connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "legacy" }),
+            /auth-provider.*use the exec credential plugin/,
+        );
+        assert.throws(
+            () => connectionFor({ kubeconfig: "/nonexistent/kubeconfig" }),
+            /no kubeconfig could be read from \/nonexistent\/kubeconfig/,
+        );
         try {
             connectionFor({ kubeconfig: KUBECONFIG_FIXTURE, context: "nope" });
         } catch (error) {

@@ -10,7 +10,12 @@ import { currentContext, kubeconfigFileFor, kubeconfigFiles } from "../component
 
 function kubeconfigFile(dir: string, name: string, contexts: string[], current?: string): string {
     const file = path.join(dir, name);
-    const doc = { apiVersion: "v1", kind: "Config", "current-context": current ?? "", contexts: contexts.map((context) => ({ name: context, context: { cluster: context, user: context } })) };
+    const doc = {
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": current ?? "",
+        contexts: contexts.map((context) => ({ name: context, context: { cluster: context, user: context } })),
+    };
     fs.writeFileSync(file, JSON.stringify(doc));
     return file;
 }

@@ -42,7 +42,12 @@ async function declare(name: string, args: Args, opts?: pulumi.ComponentResource
     const registrations = await registered(() => {
         component = new lib.RegistryCredentials(name, args, opts);
         const policy = component.admissionPolicy;
-        return [component, ...Object.values(component.secrets), ...(component.serviceAccountEntries ? [component.serviceAccountEntries] : []), ...(policy ? [policy.policy, policy.binding] : [])];
+        return [
+            component,
+            ...Object.values(component.secrets),
+            ...(component.serviceAccountEntries ? [component.serviceAccountEntries] : []),
+            ...(policy ? [policy.policy, policy.binding] : []),
+        ];
     });
     return { component, registrations, ...split(registrations) };
 }
@@ -69,15 +74,24 @@ function plaintext(value: unknown): string {
 describe("RegistryCredentials", () => {
     describe("what it declares", () => {
         it("declares one dockerconfigjson Secret per namespace with kubectl's bytes", async () => {
-            const { secrets, self } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const { secrets, self } = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a", "team-b"],
+            });
 
             // Deleted with background propagation, as kubectl deletes, not the provider's foreground default;
             // applied as the component's own field manager, not one the provider makes up per resource.
-            const annotations = { "pulumi.com/deletionPropagationPolicy": "background", "pulumi.com/patchFieldManager": `regcred/${PROJECT}/${STACK}/regcred` };
-            assert.deepEqual(secrets.map((s) => s.inputs.metadata), [
-                { name: "regcred", namespace: "team-a", annotations },
-                { name: "regcred", namespace: "team-b", annotations },
-            ]);
+            const annotations = {
+                "pulumi.com/deletionPropagationPolicy": "background",
+                "pulumi.com/patchFieldManager": `regcred/${PROJECT}/${STACK}/regcred`,
+            };
+            assert.deepEqual(
+                secrets.map((s) => s.inputs.metadata),
+                [
+                    { name: "regcred", namespace: "team-a", annotations },
+                    { name: "regcred", namespace: "team-b", annotations },
+                ],
+            );
             for (const secret of secrets) {
                 assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
                 assert.equal(secretData(secret), ROBOT_CONFIG);
@@ -86,7 +100,10 @@ describe("RegistryCredentials", () => {
         });
 
         it("adds the Secret to each namespace's default service account, through one entries resource", async () => {
-            const { component, entries } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const { component, entries } = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a", "team-b"],
+            });
 
             assert.deepEqual(component.serviceAccounts, ["team-a/default", "team-b/default"]);
             assert.equal(entries.length, 1);
@@ -99,23 +116,39 @@ describe("RegistryCredentials", () => {
             const { component, entries } = await declare("regcred", {
                 registries: [robot],
                 serviceAccounts: ["default", "builder"],
-                namespaces: ["team-a", { name: "team-b", serviceAccounts: ["ci"] }, { name: "team-c", serviceAccounts: [] }],
+                namespaces: [
+                    "team-a",
+                    { name: "team-b", serviceAccounts: ["ci"] },
+                    { name: "team-c", serviceAccounts: [] },
+                ],
                 serviceAccountWaitSeconds: 5,
             });
 
             assert.deepEqual(Object.keys(component.secrets), ["team-a", "team-b", "team-c"]);
-            assert.deepEqual(Object.keys(entries[0].inputs.entries).sort(), ["team-a/builder", "team-a/default", "team-b/ci"]);
+            assert.deepEqual(Object.keys(entries[0].inputs.entries).sort(), [
+                "team-a/builder",
+                "team-a/default",
+                "team-b/ci",
+            ]);
             assert.equal(entries[0].inputs.waitSeconds, 5);
         });
 
         it("declares secrets only when serviceAccounts is []", async () => {
-            const { secrets, entries } = await declare("regcred", { registries: [robot], namespaces: ["team-a"], serviceAccounts: [] });
+            const { secrets, entries } = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a"],
+                serviceAccounts: [],
+            });
             assert.equal(secrets.length, 1);
             assert.equal(entries.length, 0);
         });
 
         it("in admission-policy mode, declares a policy and a binding selecting the namespaces, and touches no service account", async () => {
-            const { component, entries, policies } = await declare("regcred", { registries: [robot], namespaces: ["team-b", "team-a"], attach: "admissionPolicy" });
+            const { component, entries, policies } = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-b", "team-a"],
+                attach: "admissionPolicy",
+            });
             assert.equal(entries.length, 0);
             assert.deepEqual(component.serviceAccounts, []);
             const [policy, binding] = policies;
@@ -128,7 +161,11 @@ describe("RegistryCredentials", () => {
         });
 
         it("names the Secret secretName when given, and after the component otherwise", async () => {
-            const named = await declare("creds", { registries: [robot], namespaces: ["team-a"], secretName: "ghcr-pull" });
+            const named = await declare("creds", {
+                registries: [robot],
+                namespaces: ["team-a"],
+                secretName: "ghcr-pull",
+            });
             assert.equal(named.secrets[0].inputs.metadata.name, "ghcr-pull");
             assert.deepEqual(named.entries[0].inputs.entries, { "team-a/default": "ghcr-pull" });
             assert.equal(named.component.secretName, "ghcr-pull");
@@ -144,14 +181,24 @@ describe("RegistryCredentials", () => {
             const other = await declare("multi", { registries: [harbor, robot, hub], namespaces: ["team-a"] });
 
             const config = JSON.parse(secretData(one.secrets[0]));
-            assert.deepEqual(Object.keys(config.auths), ["ghcr.io", "harbor.example.com", "https://index.docker.io/v1/"]);
+            assert.deepEqual(Object.keys(config.auths), [
+                "ghcr.io",
+                "harbor.example.com",
+                "https://index.docker.io/v1/",
+            ]);
             assert.equal(config.auths["harbor.example.com"].email, "bot@example.com");
             assert.equal(secretData(other.secrets[0]), secretData(one.secrets[0]));
         });
 
         it("stores a given dockerConfigJson as it is", async () => {
-            const text = '{\n  "auths": {\n    "ghcr.io": { "auth": "' + Buffer.from("robot:pw").toString("base64") + '" }\n  }\n}\n';
-            const { secrets, component } = await declare("fromfile", { dockerConfigJson: text, namespaces: ["team-a"] });
+            const text =
+                '{\n  "auths": {\n    "ghcr.io": { "auth": "' +
+                Buffer.from("robot:pw").toString("base64") +
+                '" }\n  }\n}\n';
+            const { secrets, component } = await declare("fromfile", {
+                dockerConfigJson: text,
+                namespaces: ["team-a"],
+            });
             assert.equal(secretData(secrets[0]), text);
             assert.equal(await valueOf(component.dockerConfigJson), text);
         });
@@ -168,7 +215,12 @@ describe("RegistryCredentials", () => {
             const before = await names(["team-a", "team-b", "team-c"]);
             const after = await names(["team-d", "team-c", "team-a"]);
 
-            assert.deepEqual(before, ["regcred/service-accounts", "regcred/team-a", "regcred/team-b", "regcred/team-c"]);
+            assert.deepEqual(before, [
+                "regcred/service-accounts",
+                "regcred/team-a",
+                "regcred/team-b",
+                "regcred/team-c",
+            ]);
             for (const kept of before.filter((name) => name !== "regcred/team-b")) {
                 assert.ok(after.includes(kept), `${kept} keeps its name`);
             }
@@ -186,19 +238,35 @@ describe("RegistryCredentials", () => {
         });
 
         it("adding a namespace changes the entries resource's inputs by that namespace's accounts alone", async () => {
-            const before = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"], serviceAccounts: ["default", "ci"] });
-            const after = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-c", "team-b"], serviceAccounts: ["default", "ci"] });
-            const added = Object.keys(after.entries[0].inputs.entries).filter((key) => !(key in before.entries[0].inputs.entries));
+            const before = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a", "team-b"],
+                serviceAccounts: ["default", "ci"],
+            });
+            const after = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a", "team-c", "team-b"],
+                serviceAccounts: ["default", "ci"],
+            });
+            const added = Object.keys(after.entries[0].inputs.entries).filter(
+                (key) => !(key in before.entries[0].inputs.entries),
+            );
             assert.deepEqual(added.sort(), ["team-c/ci", "team-c/default"]);
             assert.equal(Object.keys(after.entries[0].inputs.entries).length, 6);
         });
 
         it("rotating a password changes only the Secret data", async () => {
             const before = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
-            const after = await declare("regcred", { registries: [{ ...robot, password: "rotated" }], namespaces: ["team-a", "team-b"] });
+            const after = await declare("regcred", {
+                registries: [{ ...robot, password: "rotated" }],
+                namespaces: ["team-a", "team-b"],
+            });
 
             assert.deepEqual(after.entries[0].inputs.entries, before.entries[0].inputs.entries);
-            assert.deepEqual(after.secrets.map((s) => s.urn), before.secrets.map((s) => s.urn));
+            assert.deepEqual(
+                after.secrets.map((s) => s.urn),
+                before.secrets.map((s) => s.urn),
+            );
             after.secrets.forEach((secret, i) => {
                 const { data: newData, ...rest } = secret.inputs;
                 const { data: oldData, ...oldRest } = before.secrets[i].inputs;
@@ -220,7 +288,12 @@ describe("RegistryCredentials", () => {
                     registries: [{ ...robot, password }],
                     namespaces: ["team-a"],
                 });
-                const forbidden = [PASSWORD, Buffer.from(`robot:${PASSWORD}`).toString("base64"), Buffer.from(ROBOT_CONFIG).toString("base64"), "s3cret\\u003c"];
+                const forbidden = [
+                    PASSWORD,
+                    Buffer.from(`robot:${PASSWORD}`).toString("base64"),
+                    Buffer.from(ROBOT_CONFIG).toString("base64"),
+                    "s3cret\\u003c",
+                ];
 
                 for (const registration of registrations) {
                     const visible = plaintext(registration.inputs);
@@ -228,8 +301,13 @@ describe("RegistryCredentials", () => {
                         assert.ok(!visible.includes(value), `${registration.name} shows ${value} in plaintext`);
                     }
                 }
-                assert.ok(isSecretWrapped(secrets[0].inputs.data[".dockerconfigjson"]) || isSecretWrapped(secrets[0].inputs.data));
-                assert.ok(isSecretWrapped(self.inputs.registries) || isSecretWrapped(self.inputs.registries[0].password));
+                assert.ok(
+                    isSecretWrapped(secrets[0].inputs.data[".dockerconfigjson"]) ||
+                        isSecretWrapped(secrets[0].inputs.data),
+                );
+                assert.ok(
+                    isSecretWrapped(self.inputs.registries) || isSecretWrapped(self.inputs.registries[0].password),
+                );
                 assert.ok(await pulumi.isSecret(component.dockerConfigJson));
                 assert.equal(await valueOf(component.dockerConfigJson), ROBOT_CONFIG);
 
@@ -240,10 +318,18 @@ describe("RegistryCredentials", () => {
         }
 
         it("keeps a dockerConfigJson secret in the component's inputs and outputs", async () => {
-            const text = JSON.stringify({ auths: { "ghcr.io": { auth: Buffer.from(`robot:${PASSWORD}`).toString("base64") } } });
-            const { registrations, self } = await declare("fromfile", { dockerConfigJson: text, namespaces: ["team-a"] });
+            const text = JSON.stringify({
+                auths: { "ghcr.io": { auth: Buffer.from(`robot:${PASSWORD}`).toString("base64") } },
+            });
+            const { registrations, self } = await declare("fromfile", {
+                dockerConfigJson: text,
+                namespaces: ["team-a"],
+            });
             for (const registration of registrations) {
-                assert.ok(!plaintext(registration.inputs).includes(text.slice(10, 40)), `${registration.name} shows the config`);
+                assert.ok(
+                    !plaintext(registration.inputs).includes(text.slice(10, 40)),
+                    `${registration.name} shows the config`,
+                );
             }
             assert.ok(isSecretWrapped(self.inputs.dockerConfigJson));
             assert.ok(isSecretWrapped(componentOutputs.get(self.urn)!.dockerConfigJson));
@@ -253,7 +339,11 @@ describe("RegistryCredentials", () => {
     describe("options and dependencies", () => {
         it("the Secrets take the caller's provider, and the entries resource its connection", async () => {
             const provider = new k8s.Provider("cluster-a", { context: "cluster-a", kubeconfig: KUBECONFIG_FIXTURE });
-            const { secrets, entries } = await declare("regcred", { registries: [robot], namespaces: ["team-a"] }, { provider });
+            const { secrets, entries } = await declare(
+                "regcred",
+                { registries: [robot], namespaces: ["team-a"] },
+                { provider },
+            );
             const providerUrn = await valueOf(provider.urn);
             for (const child of secrets) {
                 assert.ok(child.provider.startsWith(`${providerUrn}::`), `${child.name} uses ${child.provider}`);
@@ -272,7 +362,10 @@ describe("RegistryCredentials", () => {
         });
 
         it("a workload with dependsOn: [component] waits for every secret and the entries", async () => {
-            const { component, registrations } = await declare("regcred", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const { component, registrations } = await declare("regcred", {
+                registries: [robot],
+                namespaces: ["team-a", "team-b"],
+            });
             const [workload] = await registered(() => [
                 new k8s.apps.v1.Deployment("app", { spec: { selector: {}, template: {} } }, { dependsOn: [component] }),
             ]);
@@ -316,7 +409,10 @@ describe("RegistryCredentials", () => {
 
     describe("who owns imagePullSecrets", () => {
         it("records one field manager per component, named after project, stack and component", async () => {
-            const { entries, component } = await declare("ghcr", { registries: [robot], namespaces: ["team-a", "team-b"] });
+            const { entries, component } = await declare("ghcr", {
+                registries: [robot],
+                namespaces: ["team-a", "team-b"],
+            });
             const expected = `regcred/${PROJECT}/${STACK}/ghcr`;
             assert.equal(component.fieldManager, expected);
             assert.equal(entries[0].inputs.fieldManager, expected);
@@ -331,16 +427,25 @@ describe("RegistryCredentials", () => {
             try {
                 const { entries } = await declare("regcred", {
                     registries: [robot],
-                    namespaces: ["team-a", { name: "team-b", keepImagePullSecrets: ["default-dockercfg-x7k2p"], takeOwnership: false }],
+                    namespaces: [
+                        "team-a",
+                        { name: "team-b", keepImagePullSecrets: ["default-dockercfg-x7k2p"], takeOwnership: false },
+                    ],
                     keepImagePullSecrets: ["legacy-pull"],
                     takeOwnership: true,
                 });
-                assert.deepEqual(entries[0].inputs.entries, { "team-a/default": "regcred", "team-b/default": "regcred" });
+                assert.deepEqual(entries[0].inputs.entries, {
+                    "team-a/default": "regcred",
+                    "team-b/default": "regcred",
+                });
             } finally {
                 pulumi.log.warn = warn;
             }
             assert.equal(warnings.filter((w) => w.startsWith("takeOwnership is deprecated and ignored")).length, 1);
-            assert.equal(warnings.filter((w) => w.startsWith("keepImagePullSecrets is deprecated and ignored")).length, 1);
+            assert.equal(
+                warnings.filter((w) => w.startsWith("keepImagePullSecrets is deprecated and ignored")).length,
+                1,
+            );
         });
     });
 });

@@ -24,7 +24,12 @@ function home(dockerConfig?: string): string {
 }
 
 /** Runs a command of this repository in its own process, as `npm run <script> -- <args>` would. */
-function run(script: "render" | "deploy", args: string[], homeDir = home(), env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+function run(
+    script: "render" | "deploy",
+    args: string[],
+    homeDir = home(),
+    env: NodeJS.ProcessEnv = {},
+): SpawnSyncReturns<string> {
     return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", `stacks/${script}.ts`, ...args], {
         cwd: PROJECT_DIR,
         encoding: "utf8",
@@ -69,17 +74,30 @@ describe("npm run render", () => {
             const secrets = docs.filter((d) => d.kind === "Secret");
             assert.ok(secrets.length > 0);
             assert.equal(secrets.length, docs.length, "only Secrets");
-            const summary = /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) service account entr(y|ies) \(service accounts per namespace: (.*)\)/.exec(result.stderr);
+            const summary =
+                /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) service account entr(y|ies) \(service accounts per namespace: (.*)\)/.exec(
+                    result.stderr,
+                );
             assert.ok(summary, result.stderr);
             assert.equal(Number(summary[1]) * Number(summary[2]), secrets.length);
             assert.equal(Number(summary[3]), secrets.length);
             // Each Secret says which of its namespace's service accounts get the entry.
-            const attached = result.stdout.split("\n---\n").map((text) => /^# Added as one entry to the imagePullSecrets of service accounts? (.+) \(a conditional JSON Patch/m.exec(text)?.[1].split(", ") ?? []);
+            const attached = result.stdout
+                .split("\n---\n")
+                .map(
+                    (text) =>
+                        /^# Added as one entry to the imagePullSecrets of service accounts? (.+) \(a conditional JSON Patch/m
+                            .exec(text)?.[1]
+                            .split(", ") ?? [],
+                );
             assert.equal(attached.flat().length, Number(summary[4]));
 
             // Each document says which cluster it is for.
             const clusterComments = result.stdout.split("\n---\n").map((text) => /^# cluster: (.+)$/m.exec(text)?.[1]);
-            assert.ok(clusterComments.every((cluster) => cluster !== undefined), result.stdout);
+            assert.ok(
+                clusterComments.every((cluster) => cluster !== undefined),
+                result.stdout,
+            );
             assert.equal(new Set(clusterComments).size, Number(summary[1]));
             for (const secret of secrets) {
                 assert.equal(secret.data[".dockerconfigjson"], "[secret: redacted; run with --show-secrets to see it]");
@@ -88,27 +106,52 @@ describe("npm run render", () => {
     }
 
     describe("the dev stack", () => {
-        it("names the context that \"the current context\" resolves to on this machine", () => {
+        it('names the context that "the current context" resolves to on this machine', () => {
             const withLogin = home(DOCKER_CONFIG);
             const kubeconfig = path.join(withLogin, "kubeconfig");
-            fs.writeFileSync(kubeconfig, YAML.stringify({ apiVersion: "v1", kind: "Config", "current-context": "prod-eu-west-1", contexts: [{ name: "prod-eu-west-1" }] }));
+            fs.writeFileSync(
+                kubeconfig,
+                YAML.stringify({
+                    apiVersion: "v1",
+                    kind: "Config",
+                    "current-context": "prod-eu-west-1",
+                    contexts: [{ name: "prod-eu-west-1" }],
+                }),
+            );
             const result = run("render", ["dev"], withLogin, { KUBECONFIG: kubeconfig });
             assert.equal(result.status, 0, result.stderr);
-            assert.match(result.stdout, new RegExp(`^# cluster: the current kubeconfig context, here "prod-eu-west-1" \\(from ${kubeconfig}\\)$`, "m"));
+            assert.match(
+                result.stdout,
+                new RegExp(
+                    `^# cluster: the current kubeconfig context, here "prod-eu-west-1" \\(from ${kubeconfig}\\)$`,
+                    "m",
+                ),
+            );
 
             const none = run("render", ["dev"], withLogin);
-            assert.match(none.stdout, /^# cluster: the current kubeconfig context, which is not set here \(.*\.kube\/config name none\)$/m);
+            assert.match(
+                none.stdout,
+                /^# cluster: the current kubeconfig context, which is not set here \(.*\.kube\/config name none\)$/m,
+            );
         });
 
         it("writes a file that YAML readers take with the README's command, `npm run -s render -- dev > out.yaml`", () => {
             const withLogin = home(DOCKER_CONFIG);
-            const viaNpm = spawnSync("npm", ["run", "-s", "render", "--", "dev"], { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, HOME: withLogin, KUBECONFIG: "" } });
+            const viaNpm = spawnSync("npm", ["run", "-s", "render", "--", "dev"], {
+                cwd: PROJECT_DIR,
+                encoding: "utf8",
+                env: { ...process.env, HOME: withLogin, KUBECONFIG: "" },
+            });
             assert.equal(viaNpm.status, 0, viaNpm.stderr);
             assert.ok(viaNpm.stdout.startsWith("---\n# Rendered offline"), viaNpm.stdout.slice(0, 200));
             const parsed = YAML.parseAllDocuments(viaNpm.stdout);
             assert.ok(parsed.every((document) => document.errors.length === 0));
             assert.equal(parsed.length, documents(run("render", ["dev"], withLogin).stdout).length);
-            assert.ok(fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8").includes("npm run -s render -- dev > dev.yaml"));
+            assert.ok(
+                fs
+                    .readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8")
+                    .includes("npm run -s render -- dev > dev.yaml"),
+            );
         });
 
         it("redacts the docker login unless --show-secrets is given", () => {
@@ -117,7 +160,11 @@ describe("npm run render", () => {
             assert.equal(redacted.status, 0, redacted.stderr);
             const auth = Buffer.from(`me:${PASSWORD}`).toString("base64");
             for (const output of [redacted.stdout, redacted.stderr]) {
-                assert.ok(!output.includes(PASSWORD) && !output.includes(auth) && !output.includes(Buffer.from(DOCKER_CONFIG).toString("base64")));
+                assert.ok(
+                    !output.includes(PASSWORD) &&
+                        !output.includes(auth) &&
+                        !output.includes(Buffer.from(DOCKER_CONFIG).toString("base64")),
+                );
             }
 
             const shown = run("render", ["dev", "--show-secrets"], withLogin);
@@ -130,9 +177,15 @@ describe("npm run render", () => {
         it("on a fresh machine shows a marked placeholder and says why", () => {
             const result = run("render", ["dev", "--show-secrets"]);
             assert.equal(result.status, 0, result.stderr);
-            assert.match(result.stderr, /~\/\.docker\/config\.json does not exist on this machine.*run `docker login <registry>` first/);
+            assert.match(
+                result.stderr,
+                /~\/\.docker\/config\.json does not exist on this machine.*run `docker login <registry>` first/,
+            );
             const secret = documents(result.stdout).find((d) => d.kind === "Secret");
-            assert.match(dockerConfigOf(secret), /\[not available offline: ~\/\.docker\/config\.json does not exist on this machine\]/);
+            assert.match(
+                dockerConfigOf(secret),
+                /\[not available offline: ~\/\.docker\/config\.json does not exist on this machine\]/,
+            );
         });
 
         it("matches, resource for resource, what the program declares", async () => {
@@ -144,18 +197,34 @@ describe("npm run render", () => {
             const program = await loadStackProgram();
             const project = projectName();
             const file = readStackFile(project, "dev");
-            const config: ConfigSource = { project, stack: "dev", values: file.values, secretKeys: new Set(file.secretKeys) };
+            const config: ConfigSource = {
+                project,
+                stack: "dev",
+                values: file.values,
+                secretKeys: new Set(file.secretKeys),
+            };
             const declared: Registration[] = await registered(() =>
-                program.declareStack(config, { readDockerConfig: () => ({ text: DOCKER_CONFIG }) }).flatMap(({ credentials }) => [
-                    ...Object.values(credentials.secrets),
-                    credentials.serviceAccountEntries!,
-                ]),
+                program
+                    .declareStack(config, { readDockerConfig: () => ({ text: DOCKER_CONFIG }) })
+                    .flatMap(({ credentials }) => [
+                        ...Object.values(credentials.secrets),
+                        credentials.serviceAccountEntries!,
+                    ]),
             );
             const custom = declared.filter((r) => r.type.startsWith("kubernetes:core/v1:"));
             assert.equal(rendered.length, custom.length);
             // The field manager names project and stack: this process runs as the mocks' stack, render as dev.
-            const asDev = (value: unknown) => (typeof value === "string" ? value.replace(`regcred/${PROJECT}/${STACK}/`, `regcred/${project}/dev/`) : value);
-            const expected = custom.map((r) => JSON.parse(JSON.stringify(r.inputs, (_key, value) => (isSecretWrapped(value) ? unwrapSecret(value) : asDev(value)))));
+            const asDev = (value: unknown) =>
+                typeof value === "string"
+                    ? value.replace(`regcred/${PROJECT}/${STACK}/`, `regcred/${project}/dev/`)
+                    : value;
+            const expected = custom.map((r) =>
+                JSON.parse(
+                    JSON.stringify(r.inputs, (_key, value) =>
+                        isSecretWrapped(value) ? unwrapSecret(value) : asDev(value),
+                    ),
+                ),
+            );
             // The engine answers registrations in no set order; render prints them cluster by cluster, namespace by namespace.
             const byIdentity = (a: any, b: any) => identity(a).localeCompare(identity(b));
             assert.deepEqual([...rendered].sort(byIdentity), expected.sort(byIdentity));
@@ -163,9 +232,16 @@ describe("npm run render", () => {
 
             // The service accounts render names are those the program's entries resource gets.
             const [entries] = declared.filter((r) => r.type.endsWith(":ServiceAccountEntries"));
-            assert.deepEqual(Object.keys(entries.inputs.entries).sort(), ["default/default", "sandbox/ci-runner", "sandbox/default"]);
+            assert.deepEqual(Object.keys(entries.inputs.entries).sort(), [
+                "default/default",
+                "sandbox/ci-runner",
+                "sandbox/default",
+            ]);
             assert.match(result.stdout, /^# Added as one entry to the imagePullSecrets of service account default \(/m);
-            assert.match(result.stdout, /^# Added as one entry to the imagePullSecrets of service accounts default, ci-runner \(/m);
+            assert.match(
+                result.stdout,
+                /^# Added as one entry to the imagePullSecrets of service accounts default, ci-runner \(/m,
+            );
         });
     });
 
@@ -173,24 +249,39 @@ describe("npm run render", () => {
         const program = await loadStackProgram();
         const project = projectName();
         const file = readStackFile(project, "prod");
-        const config: ConfigSource = { project, stack: "prod", values: file.values, secretKeys: new Set(file.secretKeys) };
+        const config: ConfigSource = {
+            project,
+            stack: "prod",
+            values: file.values,
+            secretKeys: new Set(file.secretKeys),
+        };
         const declared = await registered(() => program.declareStack(config).map(({ provider }) => provider));
         const providers = declared.filter((r) => r.type === "pulumi:providers:kubernetes");
         assert.ok(providers.length >= 2, "prod targets several clusters");
         for (const provider of providers) {
-            assert.equal(provider.inputs.enableSecretMutable, "true", `${provider.name} would replace Secrets on rotation`);
+            assert.equal(
+                provider.inputs.enableSecretMutable,
+                "true",
+                `${provider.name} would replace Secrets on rotation`,
+            );
             assert.ok(provider.inputs.context, `${provider.name} names its kubeconfig context`);
             // The client's rate, past its default 50 requests a second (BENCHMARKS.md, "Real engine").
             assert.deepEqual(JSON.parse(provider.inputs.kubeClientSettings), { qps: 1000, burst: 2000 });
             // After a killed up without checkpoints or a lost state, on pulumi-kubernetes 4.29 and later too.
-            assert.equal(provider.inputs.upsertExistingObjects, "true", `${provider.name} would refuse a Secret it has no state for`);
+            assert.equal(
+                provider.inputs.upsertExistingObjects,
+                "true",
+                `${provider.name} would refuse a Secret it has no state for`,
+            );
         }
     });
 
     it("tries no login with verifyLogins on: it sends nothing over the network, and says that preview does", async () => {
         // A registry that refuses every connection: a check would fail the render.
         const server = `127.0.0.1:${await closedPort()}`;
-        const config = JSON.stringify({ auths: { [server]: { auth: Buffer.from(`me:${PASSWORD}`).toString("base64") } } });
+        const config = JSON.stringify({
+            auths: { [server]: { auth: Buffer.from(`me:${PASSWORD}`).toString("base64") } },
+        });
         const yaml = `config:\n  ${projectName()}:namespaces: [default]\n  ${projectName()}:dockerConfigPath: ~/.docker/config.json\n  ${projectName()}:verifyLogins: true\n`;
         withStackFile(yaml, (stack) => {
             const result = run("render", [stack, "--show-secrets"], home(config));
@@ -205,17 +296,31 @@ describe("npm run render", () => {
         const result = run("render", ["prod"]);
         assert.equal(result.status, 0, result.stderr);
         for (const context of ["prod-eu-west-1", "prod-us-east-1"]) {
-            assert.match(result.stderr, new RegExp(`has no context named "${context}": \`npm run preview\` and \`up\` would reach no cluster for it`));
+            assert.match(
+                result.stderr,
+                new RegExp(
+                    `has no context named "${context}": \`npm run preview\` and \`up\` would reach no cluster for it`,
+                ),
+            );
         }
-        assert.match(result.stderr, /render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does\./);
+        assert.match(
+            result.stderr,
+            /render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does\./,
+        );
     });
 
     it("replaces secure values, which it cannot decrypt, with a marked placeholder", () => {
         const result = run("render", ["staging", "--show-secrets"]);
         assert.equal(result.status, 0, result.stderr);
         const config = JSON.parse(dockerConfigOf(documents(result.stdout).find((d) => d.kind === "Secret")));
-        assert.equal(config.auths["ghcr.io"].password, "[not available offline: secure value registries[0].password, encrypted in the stack file]");
-        assert.match(result.stderr, /registries\[0\]\.password still holds the template placeholder.*pulumi config set --secret --path 'registries\[0\]\.password' --stack staging/);
+        assert.equal(
+            config.auths["ghcr.io"].password,
+            "[not available offline: secure value registries[0].password, encrypted in the stack file]",
+        );
+        assert.match(
+            result.stderr,
+            /registries\[0\]\.password still holds the template placeholder.*pulumi config set --secret --path 'registries\[0\]\.password' --stack staging/,
+        );
     });
 
     describe("fails with the error `npm run up` gives", () => {
@@ -225,26 +330,40 @@ describe("npm run render", () => {
             assert.equal(rendered.status, 1);
             assert.equal(deployed.status, 1);
             assert.ok(
-                rendered.stderr.startsWith(`error: No stack named "nope": stacks/Pulumi.nope.yaml does not exist. The stacks are: ${knownStacks().join(", ")}.`),
+                rendered.stderr.startsWith(
+                    `error: No stack named "nope": stacks/Pulumi.nope.yaml does not exist. The stacks are: ${knownStacks().join(", ")}.`,
+                ),
                 rendered.stderr,
             );
             assert.ok(knownStacks().includes("dev"));
             // The copy it suggests is the one the README's "Add an environment" makes.
             assert.match(rendered.stderr, /copy stacks\/Pulumi\.staging\.yaml to stacks\/Pulumi\.nope\.yaml/);
-            assert.ok(fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8").includes("cp stacks/Pulumi.staging.yaml stacks/Pulumi.qa.yaml"));
+            assert.ok(
+                fs
+                    .readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8")
+                    .includes("cp stacks/Pulumi.staging.yaml stacks/Pulumi.qa.yaml"),
+            );
             assert.equal(rendered.stderr, deployed.stderr);
             assert.equal(rendered.stdout, "");
         });
 
         const header = "config:\n  registry-credentials:dockerConfigPath: ~/.docker/config.json\n";
         for (const [problem, yaml, expected] of [
-            ["a misspelt key", `${header}  registry-credentials:namespace: [default]\n`, /registry-credentials:namespace: is not a setting of this project; did you mean "namespaces"\?/],
+            [
+                "a misspelt key",
+                `${header}  registry-credentials:namespace: [default]\n`,
+                /registry-credentials:namespace: is not a setting of this project; did you mean "namespaces"\?/,
+            ],
             [
                 "a missing password",
                 "config:\n  registry-credentials:namespaces: [default]\n  registry-credentials:registries:\n    - server: ghcr.io\n      username: bot\n",
                 /registry-credentials:registries\[0\]\.password: is not set\. Set it, encrypted, with: pulumi config set --secret --path 'registries\[0\]\.password' --stack render-test-/,
             ],
-            ["a bad namespace", `${header}  registry-credentials:namespaces: [default, Team_B]\n`, /registry-credentials:namespaces\[1\]: "Team_B" is not a valid namespace name/],
+            [
+                "a bad namespace",
+                `${header}  registry-credentials:namespaces: [default, Team_B]\n`,
+                /registry-credentials:namespaces\[1\]: "Team_B" is not a valid namespace name/,
+            ],
         ] as const) {
             it(`for ${problem}, naming the key and the fix`, async () => {
                 const { declareStack } = await loadStackProgram();
@@ -253,11 +372,21 @@ describe("npm run render", () => {
                     assert.equal(result.status, 1);
                     assert.equal(result.stdout, "");
                     assert.match(result.stderr, expected);
-                    assert.match(result.stderr, new RegExp(`^error: Stack "${stack}" has (a configuration problem|\\d+ configuration problems) \\(config in stacks/Pulumi\\.${stack}\\.yaml\\):\n`));
+                    assert.match(
+                        result.stderr,
+                        new RegExp(
+                            `^error: Stack "${stack}" has (a configuration problem|\\d+ configuration problems) \\(config in stacks/Pulumi\\.${stack}\\.yaml\\):\n`,
+                        ),
+                    );
 
                     // What the program itself throws on this config: what `pulumi up` would print.
                     const file = readStackFile(projectName(), stack);
-                    const config: ConfigSource = { project: projectName(), stack, values: file.values, secretKeys: new Set(file.secretKeys) };
+                    const config: ConfigSource = {
+                        project: projectName(),
+                        stack,
+                        values: file.values,
+                        secretKeys: new Set(file.secretKeys),
+                    };
                     assert.throws(
                         () => declareStack(config, { readDockerConfig: () => ({ text: DOCKER_CONFIG }) }),
                         (error: Error) => result.stderr === `error: ${error.message}\n`,

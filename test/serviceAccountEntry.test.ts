@@ -50,11 +50,19 @@ describe("the service-account entry writer", function () {
     it("gives up after a bounded number of attempts, naming the account", async () => {
         api.put("team-a", "default", ["theirs"]);
         api.beforePatch = (account) => void account!.imagePullSecrets!.push({ name: "racer" });
-        await assert.rejects(addEntry(connection, target, settings), /could not add regcred in team-a\/default's imagePullSecrets: the list changed under every one of 8 attempts/);
+        await assert.rejects(
+            addEntry(connection, target, settings),
+            /could not add regcred in team-a\/default's imagePullSecrets: the list changed under every one of 8 attempts/,
+        );
     });
 
     it("writes nothing when someone else's entry of that name is there, and calls it theirs", async () => {
-        api.put("team-a", "default", ["regcred"], [{ manager: "kubectl-patch", operation: "Update", fieldsV1: { "f:imagePullSecrets": {} } }]);
+        api.put(
+            "team-a",
+            "default",
+            ["regcred"],
+            [{ manager: "kubectl-patch", operation: "Update", fieldsV1: { "f:imagePullSecrets": {} } }],
+        );
         assert.equal(await addEntry(connection, target, settings), "theirs");
         assert.equal(api.requests.filter((r) => r.method === "PATCH").length, 0);
     });
@@ -69,7 +77,10 @@ describe("the service-account entry writer", function () {
         assert.deepEqual(api.entries("team-a", "default"), ["regcred", "theirs"]);
         assert.deepEqual(
             api.accounts.get("team-a/default")!.metadata.managedFields!.map((r) => [r.manager, r.operation]),
-            [["regcred/p/s/c", "Update"], ["someone", "Update"]],
+            [
+                ["regcred/p/s/c", "Update"],
+                ["someone", "Update"],
+            ],
         );
     });
 
@@ -87,7 +98,11 @@ describe("the service-account entry writer", function () {
         api.put("team-a", "default", ["a", "regcred", "b"]);
         assert.equal(await removeEntry(connection, target, settings.fieldManager), true);
         assert.deepEqual(api.entries("team-a", "default"), ["a", "b"]);
-        assert.deepEqual(api.requests.find((r) => r.method === "PATCH")!.body[0], { op: "test", path: "/imagePullSecrets/1", value: { name: "regcred" } });
+        assert.deepEqual(api.requests.find((r) => r.method === "PATCH")!.body[0], {
+            op: "test",
+            path: "/imagePullSecrets/1",
+            value: { name: "regcred" },
+        });
     });
 
     it("removing finds the entry again when another writer moved it", async () => {

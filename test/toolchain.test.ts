@@ -17,10 +17,22 @@ const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 describe("the test cluster's toolchain", () => {
     for (const tool of TOOLS) {
         it(`the README's toolchain table pins ${tool.name} as the build does`, () => {
-            const row = readme.split("\n").find((line) => line.startsWith(`| ${Object.values(tool.binaries).map((name) => `\`${name}\``).join(", ")} |`));
+            const row = readme.split("\n").find((line) =>
+                line.startsWith(
+                    `| ${Object.values(tool.binaries)
+                        .map((name) => `\`${name}\``)
+                        .join(", ")} |`,
+                ),
+            );
             assert.ok(row, `no README row for ${tool.name}`);
-            assert.ok(row.includes(`| ${tool.version} |`), `README row for ${tool.name} does not say ${tool.version}: ${row}`);
-            assert.ok(row.includes(`\`${tool.module}@${tool.moduleVersion}\``), `README row for ${tool.name} does not name ${tool.module}@${tool.moduleVersion}`);
+            assert.ok(
+                row.includes(`| ${tool.version} |`),
+                `README row for ${tool.name} does not say ${tool.version}: ${row}`,
+            );
+            assert.ok(
+                row.includes(`\`${tool.module}@${tool.moduleVersion}\``),
+                `README row for ${tool.name} does not name ${tool.module}@${tool.moduleVersion}`,
+            );
         });
     }
 
@@ -58,17 +70,27 @@ describe("waiting for a test cluster's state", () => {
     it("fails after its timeout, saying what it waited for and what it saw last", async () => {
         let seen = 0;
         await assert.rejects(
-            waitFor(() => ++seen < 0, { awaited: "the impossible", timeoutMs: 50, intervalMs: 10, lastSeen: () => `check ${seen}` }),
-            (error: Error) => /^timed out after 0\.05 s waiting for the impossible; last seen: check \d+$/.test(error.message) && seen >= 2,
+            waitFor(() => ++seen < 0, {
+                awaited: "the impossible",
+                timeoutMs: 50,
+                intervalMs: 10,
+                lastSeen: () => `check ${seen}`,
+            }),
+            (error: Error) =>
+                /^timed out after 0\.05 s waiting for the impossible; last seen: check \d+$/.test(error.message) &&
+                seen >= 2,
         );
     });
 
     it("ends at once with the error of a check that throws", async () => {
         const started = Date.now();
         await assert.rejects(
-            waitFor(() => {
-                throw new Error("etcd exited");
-            }, { awaited: "the API server", timeoutMs: 60_000, intervalMs: 1000 }),
+            waitFor(
+                () => {
+                    throw new Error("etcd exited");
+                },
+                { awaited: "the API server", timeoutMs: 60_000, intervalMs: 1000 },
+            ),
             /etcd exited/,
         );
         assert.ok(Date.now() - started < 1000);

@@ -45,7 +45,9 @@ async function main(argv: readonly string[]): Promise<number> {
         case "env": {
             const state = readState(name);
             if (state === undefined || !fs.existsSync(state.kubeconfig)) {
-                log(`no cluster named ${name} is running; start it with: npm run cluster -- up${name === "local" ? "" : ` ${name}`}`);
+                log(
+                    `no cluster named ${name} is running; start it with: npm run cluster -- up${name === "local" ? "" : ` ${name}`}`,
+                );
                 return 1;
             }
             process.stdout.write(envLines(state.kubeconfig).join("\n") + "\n");
@@ -55,7 +57,11 @@ async function main(argv: readonly string[]): Promise<number> {
             log(down(name) ? `cluster ${name} stopped and removed` : `no cluster named ${name}`);
             return 0;
         case "list":
-            process.stdout.write(listClusters().map((cluster) => `${cluster}\n`).join(""));
+            process.stdout.write(
+                listClusters()
+                    .map((cluster) => `${cluster}\n`)
+                    .join(""),
+            );
             return 0;
         default:
             log(USAGE);

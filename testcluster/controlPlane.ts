@@ -88,7 +88,12 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
                 }
                 return check();
             },
-            { awaited, timeoutMs: seconds * 1000, intervalMs: 250, lastSeen: () => `the control plane's logs:\n${logTail(dir)}` },
+            {
+                awaited,
+                timeoutMs: seconds * 1000,
+                intervalMs: 250,
+                lastSeen: () => `the control plane's logs:\n${logTail(dir)}`,
+            },
         );
     try {
         fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
@@ -146,7 +151,11 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             pids,
         };
         writeKubeconfigs(state, pki.caCert, tokens);
-        await untilReady(`the API server of ${name} to be ready`, 90, async () => (await apiGet(state, "/readyz")).status === 200);
+        await untilReady(
+            `the API server of ${name} to be ready`,
+            90,
+            async () => (await apiGet(state, "/readyz")).status === 200,
+        );
 
         startProcess("kube-controller-manager", [
             `--kubeconfig=${path.join(dir, "controller-manager.kubeconfig")}`,
@@ -154,7 +163,11 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             "--leader-elect=false",
             "--secure-port=0",
         ]);
-        await untilReady(`the default service account in ${name}`, 60, async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200);
+        await untilReady(
+            `the default service account in ${name}`,
+            60,
+            async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200,
+        );
 
         fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2));
         log(`cluster ${name} is ready at ${server} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -259,18 +272,64 @@ function makeCertificates(dir: string): Pki {
         }
     };
     const ecKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl("req", "-x509", ...ecKey, "-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "30", "-subj", "/CN=regcred-test-cluster-ca");
-    openssl("req", ...ecKey, "-keyout", file("apiserver.key"), "-out", file("apiserver.csr"), "-subj", "/CN=kube-apiserver");
+    openssl(
+        "req",
+        "-x509",
+        ...ecKey,
+        "-keyout",
+        file("ca.key"),
+        "-out",
+        file("ca.crt"),
+        "-days",
+        "30",
+        "-subj",
+        "/CN=regcred-test-cluster-ca",
+    );
+    openssl(
+        "req",
+        ...ecKey,
+        "-keyout",
+        file("apiserver.key"),
+        "-out",
+        file("apiserver.csr"),
+        "-subj",
+        "/CN=kube-apiserver",
+    );
     fs.writeFileSync(file("apiserver.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    openssl("x509", "-req", "-in", file("apiserver.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"), "-CAcreateserial", "-out", file("apiserver.crt"), "-days", "30", "-extfile", file("apiserver.ext"));
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        file("apiserver.csr"),
+        "-CA",
+        file("ca.crt"),
+        "-CAkey",
+        file("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        file("apiserver.crt"),
+        "-days",
+        "30",
+        "-extfile",
+        file("apiserver.ext"),
+    );
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", file("sa.key"));
     openssl("pkey", "-in", file("sa.key"), "-pubout", "-out", file("sa.pub"));
-    return { caCert: file("ca.crt"), serverCert: file("apiserver.crt"), serverKey: file("apiserver.key"), serviceAccountPrivate: file("sa.key"), serviceAccountPublic: file("sa.pub") };
+    return {
+        caCert: file("ca.crt"),
+        serverCert: file("apiserver.crt"),
+        serverKey: file("apiserver.key"),
+        serviceAccountPrivate: file("sa.key"),
+        serviceAccountPublic: file("sa.pub"),
+    };
 }
 
 /** The users' kubeconfig (admin context current, deployer beside it) and the controller manager's. */
 function writeKubeconfigs(state: Cluster, caCert: string, tokens: { admin: string; deployer: string }): void {
-    const cluster = { name: state.name, cluster: { server: state.server, "certificate-authority-data": fs.readFileSync(caCert).toString("base64") } };
+    const cluster = {
+        name: state.name,
+        cluster: { server: state.server, "certificate-authority-data": fs.readFileSync(caCert).toString("base64") },
+    };
     const kubeconfig = (contexts: { name: string; user: string; token: string }[]) =>
         YAML.stringify({
             apiVersion: "v1",
@@ -278,10 +337,17 @@ function writeKubeconfigs(state: Cluster, caCert: string, tokens: { admin: strin
             "current-context": contexts[0].name,
             clusters: [cluster],
             users: contexts.map(({ user, token }) => ({ name: `${user}@${state.name}`, user: { token } })),
-            contexts: contexts.map(({ name, user }) => ({ name, context: { cluster: state.name, user: `${user}@${state.name}` } })),
+            contexts: contexts.map(({ name, user }) => ({
+                name,
+                context: { cluster: state.name, user: `${user}@${state.name}` },
+            })),
         });
     const admin = { name: state.adminContext, user: ADMIN_USER, token: tokens.admin };
-    fs.writeFileSync(state.kubeconfig, kubeconfig([admin, { name: state.deployerContext, user: DEPLOYER_USER, token: tokens.deployer }]), { mode: 0o600 });
+    fs.writeFileSync(
+        state.kubeconfig,
+        kubeconfig([admin, { name: state.deployerContext, user: DEPLOYER_USER, token: tokens.deployer }]),
+        { mode: 0o600 },
+    );
     fs.writeFileSync(path.join(state.dir, "controller-manager.kubeconfig"), kubeconfig([admin]), { mode: 0o600 });
 }
 
@@ -290,7 +356,12 @@ export function apiGet(state: Cluster, urlPath: string, timeoutMs = 5000): Promi
     const config = YAML.parse(fs.readFileSync(state.kubeconfig, "utf8"));
     const ca = Buffer.from(config.clusters[0].cluster["certificate-authority-data"], "base64");
     const token = config.users[0].user.token;
-    return httpRequest(new URL(`${state.server}${urlPath}`), { ca, headers: { Authorization: `Bearer ${token}` }, timeoutMs, agent: false }).catch(() => ({ status: 0, body: "" }));
+    return httpRequest(new URL(`${state.server}${urlPath}`), {
+        ca,
+        headers: { Authorization: `Bearer ${token}` },
+        timeoutMs,
+        agent: false,
+    }).catch(() => ({ status: 0, body: "" }));
 }
 
 async function isReady(state: Cluster): Promise<boolean> {
@@ -301,18 +372,25 @@ function logTail(dir: string): string {
     const logs = path.join(dir, "logs");
     return fs
         .readdirSync(logs)
-        .map((file) => `--- ${file} (last lines)\n${fs.readFileSync(path.join(logs, file), "utf8").split("\n").slice(-15).join("\n")}`)
+        .map(
+            (file) =>
+                `--- ${file} (last lines)\n${fs.readFileSync(path.join(logs, file), "utf8").split("\n").slice(-15).join("\n")}`,
+        )
         .join("\n");
 }
 
 /** Free TCP ports on 127.0.0.1, as the kernel hands them out. */
 export async function freePorts(count: number): Promise<number[]> {
     const servers = await Promise.all(
-        Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-            const server = net.createServer();
-            server.once("error", reject);
-            server.listen(0, "127.0.0.1", () => resolve(server));
-        })),
+        Array.from(
+            { length: count },
+            () =>
+                new Promise<net.Server>((resolve, reject) => {
+                    const server = net.createServer();
+                    server.once("error", reject);
+                    server.listen(0, "127.0.0.1", () => resolve(server));
+                }),
+        ),
     );
     const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

@@ -16,15 +16,26 @@ export interface KubectlResult {
 
 /** kubectl's arguments to reach one cluster, as the admin unless `as` names the deployer context. */
 function clusterArgs(cluster: Cluster, as?: "deployer"): string[] {
-    return [`--kubeconfig=${cluster.kubeconfig}`, `--context=${as === "deployer" ? cluster.deployerContext : cluster.adminContext}`];
+    return [
+        `--kubeconfig=${cluster.kubeconfig}`,
+        `--context=${as === "deployer" ? cluster.deployerContext : cluster.adminContext}`,
+    ];
 }
 
 /** The pinned kubectl against one cluster, as the admin unless `as` names the deployer context. */
-export function kubectl(cluster: Cluster, args: readonly string[], options: { as?: "deployer"; input?: string } = {}): KubectlResult {
-    const result = spawnSync(binary("kubectl"), [...clusterArgs(cluster, options.as), "--request-timeout=30s", ...args], {
-        encoding: "utf8",
-        input: options.input,
-    });
+export function kubectl(
+    cluster: Cluster,
+    args: readonly string[],
+    options: { as?: "deployer"; input?: string } = {},
+): KubectlResult {
+    const result = spawnSync(
+        binary("kubectl"),
+        [...clusterArgs(cluster, options.as), "--request-timeout=30s", ...args],
+        {
+            encoding: "utf8",
+            input: options.input,
+        },
+    );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -37,7 +48,9 @@ export function spawnKubectl(cluster: Cluster, args: readonly string[], options:
 export function kubectlAsync(cluster: Cluster, args: readonly string[]): Promise<void> {
     return new Promise((resolve, reject) => {
         const child = spawnKubectl(cluster, args, { stdio: "ignore" });
-        child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}`))));
+        child.on("exit", (code) =>
+            code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(" ")} exited with ${code}`)),
+        );
     });
 }
 
@@ -50,7 +63,14 @@ export function kubectlOk(cluster: Cluster, ...args: string[]): string {
 
 /** `kubectl apply --server-side` of one object, as the named field manager, taking conflicting fields with `force`. */
 export function serverSideApply(cluster: Cluster, object: object, fieldManager: string, { force = false } = {}): void {
-    const flags = ["apply", "--server-side", `--field-manager=${fieldManager}`, ...(force ? ["--force-conflicts"] : []), "-f", "-"];
+    const flags = [
+        "apply",
+        "--server-side",
+        `--field-manager=${fieldManager}`,
+        ...(force ? ["--force-conflicts"] : []),
+        "-f",
+        "-",
+    ];
     const result = kubectl(cluster, flags, { input: JSON.stringify(object) });
     assert.equal(result.status, 0, `kubectl apply --server-side as ${fieldManager} failed: ${result.stderr}`);
 }

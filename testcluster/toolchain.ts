@@ -60,7 +60,10 @@ export const TOOLS: readonly Tool[] = [
         // Without these the binaries call themselves v0.0.0, and clients
         // (pulumi-kubernetes among them) choose features by server version.
         ldflags: ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
-            .map((pkg) => `-X ${pkg}.gitVersion=v${KUBERNETES} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${KUBERNETES.split(".")[1]}`)
+            .map(
+                (pkg) =>
+                    `-X ${pkg}.gitVersion=v${KUBERNETES} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${KUBERNETES.split(".")[1]}`,
+            )
             .join(" "),
         prepare: replaceStagingModules,
     },
@@ -136,7 +139,9 @@ export function binary(name: string): string {
 
 /** Which tools are not built yet. */
 export function missingTools(): Tool[] {
-    return TOOLS.filter((tool) => Object.values(tool.binaries).some((name) => !fs.existsSync(path.join(binDir(tool), name))));
+    return TOOLS.filter((tool) =>
+        Object.values(tool.binaries).some((name) => !fs.existsSync(path.join(binDir(tool), name))),
+    );
 }
 
 /** Builds every tool that is not in the cache yet; progress goes to `log`. */
@@ -156,7 +161,13 @@ function buildTool(tool: Tool): void {
     fs.rmSync(root, { recursive: true, force: true });
     fs.mkdirSync(wrapper, { recursive: true });
     go(wrapper, "mod", "init", `local/${tool.name}`);
-    go(wrapper, "mod", "edit", `-require=${tool.module}@${tool.moduleVersion}`, ...(tool.require ?? []).map((req) => `-require=${req}`));
+    go(
+        wrapper,
+        "mod",
+        "edit",
+        `-require=${tool.module}@${tool.moduleVersion}`,
+        ...(tool.require ?? []).map((req) => `-require=${req}`),
+    );
     tool.prepare?.(wrapper);
     const packages = Object.keys(tool.binaries).filter((pkg) => pkg !== ".");
     if (packages.length > 0) {
@@ -187,7 +198,9 @@ function goWith(goflags: string, cwd: string, ...args: string[]): void {
         env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: goflags, GOWORK: "off" },
     });
     if (result.error) {
-        throw new Error(`cannot run go (${result.error.message}); the local cluster's tools are built with Go 1.26 or later`);
+        throw new Error(
+            `cannot run go (${result.error.message}); the local cluster's tools are built with Go 1.26 or later`,
+        );
     }
     if (result.status !== 0) {
         throw new Error(`go ${args.join(" ")} failed in ${cwd} (exit ${result.status})`);
@@ -201,7 +214,10 @@ function goWith(goflags: string, cwd: string, ...args: string[]): void {
  * at v0.<minor>.<patch>; point the wrapper at those.
  */
 function replaceStagingModules(wrapper: string): void {
-    const goMod = spawnSync("go", ["mod", "download", "-json", `k8s.io/kubernetes@v${KUBERNETES}`], { cwd: wrapper, encoding: "utf8" });
+    const goMod = spawnSync("go", ["mod", "download", "-json", `k8s.io/kubernetes@v${KUBERNETES}`], {
+        cwd: wrapper,
+        encoding: "utf8",
+    });
     if (goMod.status !== 0) {
         throw new Error(`go mod download k8s.io/kubernetes@v${KUBERNETES} failed: ${goMod.stderr}`);
     }
@@ -218,7 +234,11 @@ function replaceStagingModules(wrapper: string): void {
 function writeProviderMain(wrapper: string): void {
     const { module, moduleVersion } = TOOLS.find((tool) => tool.prepare === writeProviderMain)!;
     go(wrapper, "mod", "download", `${module}@${moduleVersion}`);
-    const listed = spawnSync("go", ["list", "-m", "-f", "{{.Dir}}", module], { cwd: wrapper, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" } });
+    const listed = spawnSync("go", ["list", "-m", "-f", "{{.Dir}}", module], {
+        cwd: wrapper,
+        encoding: "utf8",
+        env: { ...process.env, GOFLAGS: "-mod=mod" },
+    });
     if (listed.status !== 0) {
         throw new Error(`go list ${module} failed: ${listed.stderr}`);
     }

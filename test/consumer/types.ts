@@ -17,7 +17,12 @@ import {
 
 const login: RegistryLogin = { server: "ghcr.io", username: "acme-bot", password: "token", email: "ops@example.com" };
 // keepImagePullSecrets and takeOwnership are deprecated since 0.2.0: 0.1.0 programs still compile.
-const target: NamespaceTarget = { name: "ci", serviceAccounts: ["builder"], keepImagePullSecrets: ["old-pull"], takeOwnership: true };
+const target: NamespaceTarget = {
+    name: "ci",
+    serviceAccounts: ["builder"],
+    keepImagePullSecrets: ["old-pull"],
+    takeOwnership: true,
+};
 
 export const args: RegistryCredentialsArgs = {
     registries: [login],
@@ -31,7 +36,11 @@ export const args: RegistryCredentialsArgs = {
     serviceAccountWaitSeconds: 60,
 };
 
-export const admission: RegistryCredentialsArgs = { registries: [login], namespaces: ["shop"], attach: "admissionPolicy" };
+export const admission: RegistryCredentialsArgs = {
+    registries: [login],
+    namespaces: ["shop"],
+    attach: "admissionPolicy",
+};
 
 // @ts-expect-error attach takes the two modes only
 export const badMode: RegistryCredentialsArgs = { registries: [login], namespaces: ["shop"], attach: "pods" };
@@ -43,7 +52,14 @@ export const typeToken: string = REGISTRY_CREDENTIALS_TYPE;
 /** What a consumer reads off the component. */
 export type Outputs = Pick<
     RegistryCredentials,
-    "secrets" | "serviceAccounts" | "serviceAccountEntries" | "admissionPolicy" | "serviceAccountPatches" | "secretName" | "fieldManager" | "dockerConfigJson"
+    | "secrets"
+    | "serviceAccounts"
+    | "serviceAccountEntries"
+    | "admissionPolicy"
+    | "serviceAccountPatches"
+    | "secretName"
+    | "fieldManager"
+    | "dockerConfigJson"
 >;
 
 // @ts-expect-error a login needs a password

@@ -40,16 +40,30 @@ describe("access and failures, on a real API server", function () {
 
     // list and watch on secrets are left out here: without them, destroy deletes
     // the Secret and then waits in the provider for over 20 minutes (README, "RBAC").
-    for (const [resource, verb] of [["secrets", "get"], ["secrets", "create"], ["secrets", "patch"], ["secrets", "delete"], ["serviceaccounts", "get"], ["serviceaccounts", "patch"]]) {
+    for (const [resource, verb] of [
+        ["secrets", "get"],
+        ["secrets", "create"],
+        ["secrets", "patch"],
+        ["secrets", "delete"],
+        ["serviceaccounts", "get"],
+        ["serviceaccounts", "patch"],
+    ]) {
         it(`the role is no larger than needed: without ${verb} on ${resource}, up, a rotation, refresh or destroy is refused`, async function () {
             const cluster = sharedCluster();
             const namespace = `rbac-no-${resource}-${verb}`;
             await createNamespace(cluster, namespace);
-            const role = YAML.parseAllDocuments(readmeRbac(namespace, "regcred-deployer")).map((document) => document.toJS());
+            const role = YAML.parseAllDocuments(readmeRbac(namespace, "regcred-deployer")).map((document) =>
+                document.toJS(),
+            );
             for (const rule of role[0].rules) {
-                rule.verbs = rule.resources.includes(resource) ? rule.verbs.filter((candidate: string) => candidate !== verb) : rule.verbs;
+                rule.verbs = rule.resources.includes(resource)
+                    ? rule.verbs.filter((candidate: string) => candidate !== verb)
+                    : rule.verbs;
             }
-            role[0].metadata.name = role[1].metadata.name = role[1].roleRef.name = `regcred-deployer-without-${resource}-${verb}`;
+            role[0].metadata.name =
+                role[1].metadata.name =
+                role[1].roleRef.name =
+                    `regcred-deployer-without-${resource}-${verb}`;
             apply(cluster, role.map((document) => YAML.stringify(document)).join("---\n"));
 
             await withStack(cluster, namespace, async (stack) => {
@@ -86,7 +100,10 @@ describe("access and failures, on a real API server", function () {
         apply(cluster, readmeRbac("rbac-granted", "regcred-deployer"));
         await withStack(cluster, "rbac-denied", async (stack) => {
             const error = await stack.upFails(credentials(["rbac-granted", "rbac-denied"]), { as: "deployer" });
-            assert.match(error, /secrets "regcred" is forbidden: User "regcred-deployer" cannot patch resource "secrets" in API group "" in the namespace "rbac-denied"/);
+            assert.match(
+                error,
+                /secrets "regcred" is forbidden: User "regcred-deployer" cannot patch resource "secrets" in API group "" in the namespace "rbac-denied"/,
+            );
             assert.equal(secretConfig(cluster, "rbac-denied", "regcred"), undefined);
         });
     });
@@ -97,12 +114,18 @@ describe("access and failures, on a real API server", function () {
             // The stack, the provider, the component, the Secret and the patch.
             const preview = await stack.preview(credentials(["does-not-exist"]));
             assert.match(preview, /\+ 5 to create/);
-            assert.match(preview, /warning: On context "[^"]+" \(https:\/\/127\.0\.0\.1:\d+\): 1 namespace of 1 cannot be rolled out[^\n]*\n\s+- does-not-exist: the namespace does not exist/);
+            assert.match(
+                preview,
+                /warning: On context "[^"]+" \(https:\/\/127\.0\.0\.1:\d+\): 1 namespace of 1 cannot be rolled out[^\n]*\n\s+- does-not-exist: the namespace does not exist/,
+            );
 
             const started = Date.now();
             const error = await stack.upFails(credentials(["does-not-exist"]));
             const seconds = (Date.now() - started) / 1000;
-            assert.match(error, /regcred\/does-not-exist" was not successfully created by the Kubernetes API server: namespaces "does-not-exist" not found/);
+            assert.match(
+                error,
+                /regcred\/does-not-exist" was not successfully created by the Kubernetes API server: namespaces "does-not-exist" not found/,
+            );
             assert.ok(seconds > 30 && seconds < 180, `the provider retried for ${seconds} s`);
         });
     });
@@ -113,13 +136,21 @@ describe("access and failures, on a real API server", function () {
         const [port] = await freePorts(1);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-dead-"));
         const kubeconfig = path.join(dir, "kubeconfig");
-        fs.writeFileSync(kubeconfig, fs.readFileSync(cluster.kubeconfig, "utf8").replace(cluster.server, `https://127.0.0.1:${port}`));
+        fs.writeFileSync(
+            kubeconfig,
+            fs.readFileSync(cluster.kubeconfig, "utf8").replace(cluster.server, `https://127.0.0.1:${port}`),
+        );
         const dead: Cluster = { ...cluster, name: "dead", kubeconfig };
         try {
             await withStack(dead, "dead-cluster", async (stack) => {
                 const preview = await stack.preview(credentials(["default"]));
                 assert.match(preview, /\+ 5 to create/);
-                assert.match(preview, new RegExp(`- default: the cluster cannot be reached: cannot reach the Kubernetes API at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+                assert.match(
+                    preview,
+                    new RegExp(
+                        `- default: the cluster cannot be reached: cannot reach the Kubernetes API at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`,
+                    ),
+                );
                 const error = await stack.upFails(credentials(["default"]));
                 assert.ok(
                     error.includes(

@@ -18,12 +18,25 @@ describe("admission-policy mode", function () {
         for (const namespace of ["adm-a", "adm-b", "adm-other"]) {
             await createNamespace(cluster, namespace);
         }
-        kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", "adm-b", "-p", JSON.stringify({ imagePullSecrets: [{ name: "other-from-sa" }] }));
+        kubectlOk(
+            cluster,
+            "patch",
+            "serviceaccount",
+            "default",
+            "-n",
+            "adm-b",
+            "-p",
+            JSON.stringify({ imagePullSecrets: [{ name: "other-from-sa" }] }),
+        );
 
         await withStack(cluster, "admission", async (stack) => {
             await stack.up(credentials(["adm-a", "adm-b"], { attach: "admissionPolicy" }));
             // No service account was touched.
-            assert.equal(JSON.parse(kubectlOk(cluster, "get", "serviceaccount", "default", "-n", "adm-a", "-o", "json")).imagePullSecrets, undefined);
+            assert.equal(
+                JSON.parse(kubectlOk(cluster, "get", "serviceaccount", "default", "-n", "adm-a", "-o", "json"))
+                    .imagePullSecrets,
+                undefined,
+            );
 
             // The API server loads a new policy within moments: wait until a probe Pod is mutated.
             await eventually(() => pod(cluster, "adm-a", `probe-${Date.now()}`).includes("regcred"));
@@ -77,12 +90,18 @@ function pod(cluster: Cluster, namespace: string, name: string, imagePullSecrets
             ...(imagePullSecrets ? { imagePullSecrets: imagePullSecrets.map((entry) => ({ name: entry })) } : {}),
         },
     };
-    const result = kubectl(cluster, ["create", "--dry-run=server", "-f", "-", "-o", "json"], { input: JSON.stringify(manifest) });
+    const result = kubectl(cluster, ["create", "--dry-run=server", "-f", "-", "-o", "json"], {
+        input: JSON.stringify(manifest),
+    });
     assert.equal(result.status, 0, result.stderr);
     return (JSON.parse(result.stdout).spec.imagePullSecrets ?? []).map((entry: { name: string }) => entry.name);
 }
 
 /** Until a new Pod shows what `check` expects: the API server applies a policy, or drops it, a moment after the write. */
 async function eventually(check: () => boolean, seconds = 20): Promise<void> {
-    await waitFor(check, { awaited: "a new Pod to show the admission policy's change", timeoutMs: seconds * 1000, intervalMs: 500 });
+    await waitFor(check, {
+        awaited: "a new Pod to show the admission policy's change",
+        timeoutMs: seconds * 1000,
+        intervalMs: 500,
+    });
 }

@@ -21,14 +21,36 @@ describe("npm run bench:interrupted", function () {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-interrupted-")), "BENCHMARKS.md");
         fs.writeFileSync(out, "# Benchmarks\n");
         try {
-            const run = spawnSync("npm", ["run", "-s", "bench:interrupted", "--", "--size", String(SIZE), "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 540_000 });
+            const run = spawnSync(
+                "npm",
+                ["run", "-s", "bench:interrupted", "--", "--size", String(SIZE), "--out", out],
+                { cwd: ROOT, encoding: "utf8", timeout: 540_000 },
+            );
             assert.equal(run.status, 0, run.stderr);
             const written = fs.readFileSync(out, "utf8");
-            assert.match(written, /<!-- interrupted-up:start -->\n## Interrupted up\n[\s\S]*<!-- interrupted-up:end -->/);
-            const rows = [...written.matchAll(/^\| (client 1000\/2000|tuned) \| (SIGINT|SIGKILL) \| (.*) \|$/gm)].map(([, settings, signal, rest]) => {
-                const [firstUp, secrets, entries, pending, orphans, nextUp, , secretsAfter, entriesAfter, , left] = rest.split(" | ");
-                return { settings, signal, firstUp, secrets, entries, pending, orphans: Number(orphans), nextUp, secretsAfter, entriesAfter, left };
-            });
+            assert.match(
+                written,
+                /<!-- interrupted-up:start -->\n## Interrupted up\n[\s\S]*<!-- interrupted-up:end -->/,
+            );
+            const rows = [...written.matchAll(/^\| (client 1000\/2000|tuned) \| (SIGINT|SIGKILL) \| (.*) \|$/gm)].map(
+                ([, settings, signal, rest]) => {
+                    const [firstUp, secrets, entries, pending, orphans, nextUp, , secretsAfter, entriesAfter, , left] =
+                        rest.split(" | ");
+                    return {
+                        settings,
+                        signal,
+                        firstUp,
+                        secrets,
+                        entries,
+                        pending,
+                        orphans: Number(orphans),
+                        nextUp,
+                        secretsAfter,
+                        entriesAfter,
+                        left,
+                    };
+                },
+            );
             assert.deepEqual(
                 rows.map((row) => `${row.settings} ${row.signal}`),
                 ["client 1000/2000 SIGINT", "client 1000/2000 SIGKILL", "tuned SIGINT", "tuned SIGKILL"],

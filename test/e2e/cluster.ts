@@ -22,7 +22,11 @@ export function getObject(cluster: Cluster, kind: string, namespace: string, nam
 /** Creates a namespace and waits for the controller to give it its `default` service account. */
 export async function createNamespace(cluster: Cluster, namespace: string): Promise<void> {
     kubectlOk(cluster, "create", "namespace", namespace);
-    await waitFor(() => serviceAccountExists(cluster, namespace, "default"), { awaited: `the default service account of ${namespace}`, timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(() => serviceAccountExists(cluster, namespace, "default"), {
+        awaited: `the default service account of ${namespace}`,
+        timeoutMs: 30_000,
+        intervalMs: 200,
+    });
 }
 
 export function deleteNamespace(cluster: Cluster, namespace: string): void {
@@ -30,7 +34,11 @@ export function deleteNamespace(cluster: Cluster, namespace: string): void {
 }
 
 /** The names in a service account's `imagePullSecrets`, in order; undefined when it has no list. */
-export function imagePullSecretNames(cluster: Cluster, namespace: string, serviceAccount = "default"): string[] | undefined {
+export function imagePullSecretNames(
+    cluster: Cluster,
+    namespace: string,
+    serviceAccount = "default",
+): string[] | undefined {
     const account = getObject(cluster, "serviceaccount", namespace, serviceAccount);
     assert.ok(account !== undefined, `service account ${namespace}/${serviceAccount} does not exist`);
     return account.imagePullSecrets?.map((entry: { name: string }) => entry.name);
@@ -46,9 +54,24 @@ export function managersOf(cluster: Cluster, namespace: string, serviceAccount =
 }
 
 /** The `.dockerconfigjson` that `kubectl create secret docker-registry` writes for a login. */
-export function kubectlDockerConfig(cluster: Cluster, login: { server: string; username: string; password: string }): string {
+export function kubectlDockerConfig(
+    cluster: Cluster,
+    login: { server: string; username: string; password: string },
+): string {
     const secret = JSON.parse(
-        kubectlOk(cluster, "create", "secret", "docker-registry", "x", `--docker-server=${login.server}`, `--docker-username=${login.username}`, `--docker-password=${login.password}`, "--dry-run=client", "-o", "json"),
+        kubectlOk(
+            cluster,
+            "create",
+            "secret",
+            "docker-registry",
+            "x",
+            `--docker-server=${login.server}`,
+            `--docker-username=${login.username}`,
+            `--docker-password=${login.password}`,
+            "--dry-run=client",
+            "-o",
+            "json",
+        ),
     );
     return Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8");
 }
@@ -61,7 +84,12 @@ export function secretConfig(cluster: Cluster, namespace: string, name: string):
 
 /** A `default` service account whose `imagePullSecrets` is exactly `names`, applied as `fieldManager`. */
 export function serviceAccountWithEntries(namespace: string, names: readonly string[]): object {
-    return { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace }, imagePullSecrets: names.map((name) => ({ name })) };
+    return {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "default", namespace },
+        imagePullSecrets: names.map((name) => ({ name })),
+    };
 }
 
 /** Whether a service account exists. */
@@ -86,15 +114,33 @@ export function serviceAccountExists(cluster: Cluster, namespace: string, servic
  * until the watch has reported the list as it is then, and returns the
  * versions from the first line on.
  */
-export async function watchEntries(cluster: Cluster, current: readonly string[], namespace: string, serviceAccount = "default"): Promise<{ stop: () => Promise<string[][]> }> {
+export async function watchEntries(
+    cluster: Cluster,
+    current: readonly string[],
+    namespace: string,
+    serviceAccount = "default",
+): Promise<{ stop: () => Promise<string[][]> }> {
     const watcher = spawnKubectl(
         cluster,
-        ["get", "serviceaccounts", `--field-selector=metadata.name=${serviceAccount}`, "-n", namespace, "--watch", "-o", 'jsonpath={.imagePullSecrets[*].name}{"\\n"}'],
+        [
+            "get",
+            "serviceaccounts",
+            `--field-selector=metadata.name=${serviceAccount}`,
+            "-n",
+            namespace,
+            "--watch",
+            "-o",
+            'jsonpath={.imagePullSecrets[*].name}{"\\n"}',
+        ],
         { stdio: ["ignore", "pipe", "inherit"] },
     );
     let output = "";
     watcher.stdout!.on("data", (chunk) => (output += chunk));
-    const lines = () => output.split("\n").slice(0, -1).map((line) => line.split(" ").filter((name) => name !== ""));
+    const lines = () =>
+        output
+            .split("\n")
+            .slice(0, -1)
+            .map((line) => line.split(" ").filter((name) => name !== ""));
     const isCurrent = (names: string[]) => JSON.stringify(names) === JSON.stringify(current);
     await waitFor(() => lines().some(isCurrent), {
         awaited: `the watch of ${namespace}/${serviceAccount} to report ${JSON.stringify(current)}`,
@@ -106,7 +152,11 @@ export async function watchEntries(cluster: Cluster, current: readonly string[],
         stop: async () => {
             // Until the watch has caught up with the list as it is now (read directly), not a guessed pause.
             const now = JSON.stringify(imagePullSecretNames(cluster, namespace, serviceAccount) ?? []);
-            await waitFor(() => JSON.stringify(lines().at(-1)) === now, { awaited: `the watch to report ${now}`, timeoutMs: 30_000, intervalMs: 50 }).catch(() => {
+            await waitFor(() => JSON.stringify(lines().at(-1)) === now, {
+                awaited: `the watch to report ${now}`,
+                timeoutMs: 30_000,
+                intervalMs: 50,
+            }).catch(() => {
                 // A watch that lags behind still returns what it reported: the caller's assertions judge it.
             });
             watcher.kill();

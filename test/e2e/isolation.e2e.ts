@@ -16,12 +16,21 @@ import { TestStack, credentials, withStack } from "./pulumiStack";
 import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
 import { applyReadmeRbac } from "./rbac";
 
-const names = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(2, "0")}`);
+const names = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(2, "0")}`);
 
 /** A namespace that stays `Terminating`: a finalizer of nobody's holds it, as a namespace looks while its owner tears it down. */
 async function terminatingNamespace(cluster: Cluster, namespace: string): Promise<void> {
     await createNamespace(cluster, namespace);
-    kubectlOk(cluster, "patch", "namespace", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":["e2e.example.com/hold"]}}');
+    kubectlOk(
+        cluster,
+        "patch",
+        "namespace",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":["e2e.example.com/hold"]}}',
+    );
     kubectlOk(cluster, "delete", "namespace", namespace, "--wait=false");
 }
 
@@ -39,7 +48,9 @@ function summaryOf(output: string): string {
 /** Each failed namespace named on exactly one line of the summary, with its reason. */
 function assertNamedOnce(output: string, namespace: string, reason: RegExp): void {
     const summary = summaryOf(output);
-    const lines = summary.split("\n").filter((line) => line.trimStart().startsWith("- ") && new RegExp(`\\b${namespace}\\b`).test(line));
+    const lines = summary
+        .split("\n")
+        .filter((line) => line.trimStart().startsWith("- ") && new RegExp(`\\b${namespace}\\b`).test(line));
     assert.equal(lines.length, 1, `${namespace} is on ${lines.length} summary lines:\n${summary}`);
     assert.match(lines[0], reason);
 }
@@ -72,7 +83,10 @@ describe("one bad namespace holds back no other, on a real API server", function
 
                 const error = await stack.upFails(program(all));
                 for (const namespace of good) {
-                    assert.ok(secretConfig(cluster, namespace, "regcred")?.includes('"e2e-user"'), `${namespace} has no Secret`);
+                    assert.ok(
+                        secretConfig(cluster, namespace, "regcred")?.includes('"e2e-user"'),
+                        `${namespace} has no Secret`,
+                    );
                     assert.deepEqual(imagePullSecretNames(cluster, namespace), ["regcred"], namespace);
                 }
                 // No service account names a Secret that is not there.
@@ -87,7 +101,11 @@ describe("one bad namespace holds back no other, on a real API server", function
                 assertNamedOnce(error, terminating, /being deleted/);
                 assertNamedOnce(error, missing, /does not exist/);
                 assertNamedOnce(error, refused, /its Secret could not be written/);
-                assertNamedOnce(error, misspelt, /service account iso-11\/defualt does not exist \(waited 3 s\); did you mean "default"\? .*the namespace's Secret is in place/);
+                assertNamedOnce(
+                    error,
+                    misspelt,
+                    /service account iso-11\/defualt does not exist \(waited 3 s\); did you mean "default"\? .*the namespace's Secret is in place/,
+                );
                 // The refusal itself, from the API server, is in the output too.
                 assert.match(error, /pull secrets are managed by the platform team's vault here/);
 
@@ -120,7 +138,11 @@ describe("one bad namespace holds back no other, on a real API server", function
         await withStack(cluster, "isolation-rbac", async (stack) => {
             // The deployer may not list namespaces: preview says once that it did not check them, and goes on.
             const preview = await stack.previewOutput(credentials(all), { as: "deployer" });
-            assert.equal(preview.output.match(/the namespaces were not checked before writing/g)?.length, 1, preview.output);
+            assert.equal(
+                preview.output.match(/the namespaces were not checked before writing/g)?.length,
+                1,
+                preview.output,
+            );
 
             const error = await stack.upFails(credentials(all), { as: "deployer" });
             for (const namespace of all.filter((candidate) => candidate !== denied)) {
@@ -130,7 +152,10 @@ describe("one bad namespace holds back no other, on a real API server", function
             assert.equal(imagePullSecretNames(cluster, denied), undefined);
             assert.match(error, /1 namespace of 20 is not rolled out; the other 19 are/);
             assertNamedOnce(error, denied, /its Secret could not be written/);
-            assert.match(error, /User "regcred-deployer" cannot patch resource "secrets" in API group "" in the namespace "iso-rbac-10"/);
+            assert.match(
+                error,
+                /User "regcred-deployer" cannot patch resource "secrets" in API group "" in the namespace "iso-rbac-10"/,
+            );
 
             // Granted, the next up converges.
             applyReadmeRbac(cluster, denied, "regcred-deployer");

@@ -16,10 +16,36 @@ import { kubeletKey } from "../../components/registryKey";
 import { keyringHelper, pullProofHelper } from "../../testcluster/toolchain";
 
 const TABLE = [
-    "ghcr.io", "ghcr.io/", "https://ghcr.io", "http://ghcr.io/", "https://ghcr.io/v2/", "https://ghcr.io/v1/", "https://ghcr.io/v2/acme",
-    "ghcr.io/v2", "ghcr.io/acme", "registry.example.com:5000", "https://registry.example.com:5000/v2/", "127.0.0.1:5000", "[::1]:5000",
-    "*.example.com", "ghcr.io/acme?x=1#y", "ghcr.io/a%20b", "GHCR.io", DOCKER_HUB_SERVER, "index.docker.io", "https://index.docker.io/v2/",
-    " ghcr.io", "ghcr.io ", "ghcr.io\t", "ghcr.io:port", "ghcr.io/%zz", "ghcr^io", "[::1:5000", "https://", "ghcr.io:", "ghcr.io/v1/v2/x",
+    "ghcr.io",
+    "ghcr.io/",
+    "https://ghcr.io",
+    "http://ghcr.io/",
+    "https://ghcr.io/v2/",
+    "https://ghcr.io/v1/",
+    "https://ghcr.io/v2/acme",
+    "ghcr.io/v2",
+    "ghcr.io/acme",
+    "registry.example.com:5000",
+    "https://registry.example.com:5000/v2/",
+    "127.0.0.1:5000",
+    "[::1]:5000",
+    "*.example.com",
+    "ghcr.io/acme?x=1#y",
+    "ghcr.io/a%20b",
+    "GHCR.io",
+    DOCKER_HUB_SERVER,
+    "index.docker.io",
+    "https://index.docker.io/v2/",
+    " ghcr.io",
+    "ghcr.io ",
+    "ghcr.io\t",
+    "ghcr.io:port",
+    "ghcr.io/%zz",
+    "ghcr^io",
+    "[::1:5000",
+    "https://",
+    "ghcr.io:",
+    "ghcr.io/v1/v2/x",
 ];
 
 /** Servers built from the parts people get wrong, reproducibly (a fixed-seed linear congruential generator). */
@@ -31,9 +57,36 @@ function randomServers(count: number, seed = 20261125): string[] {
     };
     const pick = <T>(items: readonly T[]) => items[next(items.length)];
     const schemes = ["", "", "https://", "http://", "HTTPS://", "oci://"];
-    const hosts = ["ghcr.io", "r.example.com", "127.0.0.1", "[::1]", "index.docker.io", "Reg.Example.COM", "a_b.io", "x%41.io", "ex ample.io", "*.ex.io", "", "ünï.io"];
+    const hosts = [
+        "ghcr.io",
+        "r.example.com",
+        "127.0.0.1",
+        "[::1]",
+        "index.docker.io",
+        "Reg.Example.COM",
+        "a_b.io",
+        "x%41.io",
+        "ex ample.io",
+        "*.ex.io",
+        "",
+        "ünï.io",
+    ];
     const ports = ["", "", ":5000", ":", ":abc", ":50:00"];
-    const paths = ["", "", "/", "/v1/", "/v2/", "/v2", "/v2/team", "/team/app", "/a%2Fb", "/%zz", "/a b", "//x", "/v1/v2/"];
+    const paths = [
+        "",
+        "",
+        "/",
+        "/v1/",
+        "/v2/",
+        "/v2",
+        "/v2/team",
+        "/team/app",
+        "/a%2Fb",
+        "/%zz",
+        "/a b",
+        "//x",
+        "/v1/v2/",
+    ];
     const tails = ["", "", "", "?q=1", "#f", " ", "\t"];
     return Array.from({ length: count }, () => pick(schemes) + pick(hosts) + pick(ports) + pick(paths) + pick(tails));
 }
@@ -57,7 +110,11 @@ describe("server keys, against the kubelet's own code", function () {
         servers.forEach((server, i) => {
             const ours = kubeletKey(server);
             if ("key" in ours) {
-                assert.equal(ours.key, theirs[i], `${JSON.stringify(server)}: we file it under ${JSON.stringify(ours.key)}, the kubelet under ${JSON.stringify(theirs[i])}`);
+                assert.equal(
+                    ours.key,
+                    theirs[i],
+                    `${JSON.stringify(server)}: we file it under ${JSON.stringify(ours.key)}, the kubelet under ${JSON.stringify(theirs[i])}`,
+                );
             } else if (theirs[i] !== null) {
                 stricter.push(server);
             }
@@ -78,20 +135,48 @@ describe("server keys, against the kubelet's own code", function () {
         assert.ok(agreed > 1000, `only ${agreed} agreed`);
         // Each of them files under a key no image reference can match: blanks, or a scheme glued to the host.
         for (const server of stricter) {
-            assert.match((kubeletKey(server) as { problem: string }).problem, /^(contains blanks|starts with "(HTTPS|oci):\/\/")/, JSON.stringify(server));
+            assert.match(
+                (kubeletKey(server) as { problem: string }).problem,
+                /^(contains blanks|starts with "(HTTPS|oci):\/\/")/,
+                JSON.stringify(server),
+            );
         }
     });
 });
 
 /** The servers of one keyring, and images to look up in it. */
 const MATCH_SERVERS = [
-    "ghcr.io", "https://ghcr.io/v2/acme", "ghcr.io/acme/app", "*.example.com", "registry.example.com:5000", "https://registry.example.com:5000/v2/",
-    "127.0.0.1:5000/team", "http://127.0.0.1:5001/", DOCKER_HUB_SERVER, "GHCR.io", "quay.io/org",
+    "ghcr.io",
+    "https://ghcr.io/v2/acme",
+    "ghcr.io/acme/app",
+    "*.example.com",
+    "registry.example.com:5000",
+    "https://registry.example.com:5000/v2/",
+    "127.0.0.1:5000/team",
+    "http://127.0.0.1:5001/",
+    DOCKER_HUB_SERVER,
+    "GHCR.io",
+    "quay.io/org",
 ];
 const MATCH_IMAGES = [
-    "ghcr.io/acme/app", "ghcr.io/other/app", "ghcr.io/acme-two/x", "a.example.com/x", "a.b.example.com/x", "example.com/x", "registry.example.com:5000/x",
-    "registry.example.com/x", "127.0.0.1:5000/team/app:1", "127.0.0.1:5000/other/app", "127.0.0.1:5001/any", "nginx", "library/nginx",
-    "docker.io/library/nginx", "index.docker.io/library/nginx", "quay.io/org/app", "quay.io/organisation/app", "quay.io/other",
+    "ghcr.io/acme/app",
+    "ghcr.io/other/app",
+    "ghcr.io/acme-two/x",
+    "a.example.com/x",
+    "a.b.example.com/x",
+    "example.com/x",
+    "registry.example.com:5000/x",
+    "registry.example.com/x",
+    "127.0.0.1:5000/team/app:1",
+    "127.0.0.1:5000/other/app",
+    "127.0.0.1:5001/any",
+    "nginx",
+    "library/nginx",
+    "docker.io/library/nginx",
+    "index.docker.io/library/nginx",
+    "quay.io/org/app",
+    "quay.io/organisation/app",
+    "quay.io/other",
 ];
 
 /**
@@ -105,19 +190,36 @@ function expectedMatches(servers: readonly string[], image: string): number[] {
         const slash = reference.indexOf("/");
         const host = slash === -1 ? reference : reference.slice(0, slash);
         const colon = host.lastIndexOf(":");
-        return { parts: (colon === -1 ? host : host.slice(0, colon)).split("."), port: colon === -1 ? "" : host.slice(colon + 1), path: slash === -1 ? "" : reference.slice(slash) };
+        return {
+            parts: (colon === -1 ? host : host.slice(0, colon)).split("."),
+            port: colon === -1 ? "" : host.slice(colon + 1),
+            path: slash === -1 ? "" : reference.slice(slash),
+        };
     };
-    const glob = (pattern: string, part: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(part);
+    const glob = (pattern: string, part: string) =>
+        new RegExp(
+            `^${pattern
+                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                .replace(/\*/g, ".*")
+                .replace(/\?/g, ".")}$`,
+        ).test(part);
     const target = split(image);
     const keys = servers.map((server) => (kubeletKey(server) as { key: string }).key);
     const matched = keys.flatMap((key, i) => {
         const rule = split(key);
-        const ok = rule.port === target.port && rule.parts.length === target.parts.length && target.path.startsWith(rule.path) && rule.parts.every((part, j) => glob(part, target.parts[j]));
+        const ok =
+            rule.port === target.port &&
+            rule.parts.length === target.parts.length &&
+            target.path.startsWith(rule.path) &&
+            rule.parts.every((part, j) => glob(part, target.parts[j]));
         return ok ? [i] : [];
     });
     const first = image.split("/")[0];
-    const hubImage = !image.includes("/") || first === "docker.io" || first === "index.docker.io" || !/[.:]/.test(first);
-    return matched.length === 0 && hubImage ? keys.flatMap((key, i) => (key === "index.docker.io" ? [i] : [])) : matched;
+    const hubImage =
+        !image.includes("/") || first === "docker.io" || first === "index.docker.io" || !/[.:]/.test(first);
+    return matched.length === 0 && hubImage
+        ? keys.flatMap((key, i) => (key === "index.docker.io" ? [i] : []))
+        : matched;
 }
 
 describe("which entry the kubelet uses for an image, against its own code", function () {
@@ -128,15 +230,26 @@ describe("which entry the kubelet uses for an image, against its own code", func
     });
 
     it("is the entry whose key, as the component computes it, matches the image", function () {
-        const result = spawnSync(helper, ["match"], { input: JSON.stringify({ servers: MATCH_SERVERS, images: MATCH_IMAGES }), encoding: "utf8" });
+        const result = spawnSync(helper, ["match"], {
+            input: JSON.stringify({ servers: MATCH_SERVERS, images: MATCH_IMAGES }),
+            encoding: "utf8",
+        });
         assert.equal(result.status, 0, result.stderr);
         const theirs: number[][] = JSON.parse(result.stdout);
         MATCH_IMAGES.forEach((image, i) => {
             const names = (indexes: number[]) => indexes.map((index) => MATCH_SERVERS[index]).sort();
-            assert.deepEqual(names(expectedMatches(MATCH_SERVERS, image)), names(theirs[i]), `the entries the kubelet uses for ${image}`);
+            assert.deepEqual(
+                names(expectedMatches(MATCH_SERVERS, image)),
+                names(theirs[i]),
+                `the entries the kubelet uses for ${image}`,
+            );
         });
         // The table exercises each rule: a path prefix, a glob, a port, the Docker Hub fallback, and a host in capitals that matches nothing.
-        assert.deepEqual(theirs[MATCH_IMAGES.indexOf("ghcr.io/acme/app")].map((index) => MATCH_SERVERS[index]).sort(), ["ghcr.io", "ghcr.io/acme/app", "https://ghcr.io/v2/acme"]);
+        assert.deepEqual(theirs[MATCH_IMAGES.indexOf("ghcr.io/acme/app")].map((index) => MATCH_SERVERS[index]).sort(), [
+            "ghcr.io",
+            "ghcr.io/acme/app",
+            "https://ghcr.io/v2/acme",
+        ]);
         assert.ok(!theirs.flat().includes(MATCH_SERVERS.indexOf("GHCR.io")), "GHCR.io matched an image");
     });
 });

@@ -38,9 +38,13 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "rotate-replace");
         await withStack(cluster, "rotate-replace", async (stack) => {
-            await stack.up(credentials(["rotate-replace"], { password: "first-token" }), { enableSecretMutable: false });
+            await stack.up(credentials(["rotate-replace"], { password: "first-token" }), {
+                enableSecretMutable: false,
+            });
             const before = getObject(cluster, "secret", "rotate-replace", "regcred");
-            await stack.up(credentials(["rotate-replace"], { password: "second-token" }), { enableSecretMutable: false });
+            await stack.up(credentials(["rotate-replace"], { password: "second-token" }), {
+                enableSecretMutable: false,
+            });
             const after = getObject(cluster, "secret", "rotate-replace", "regcred");
             assert.notEqual(after.metadata.uid, before.metadata.uid);
             assert.equal(secretConfig(cluster, "rotate-replace", "regcred"), kubectlBytes("second-token"));
@@ -57,18 +61,36 @@ describe("rotation, adoption and ordering, on a real API server", function () {
             // A no-op preview is a no-op, the entries resource included (its connection is unknown during a preview).
             const noop = await stack.preview(credentials(["client-rate"], { password: "token" }));
             assert.doesNotMatch(noop, /to (create|update|delete|replace)/, noop);
-            const preview = await stack.preview(credentials(["client-rate"], { password: "token" }), { kubeClientSettings: { qps: 1000, burst: 2000 } });
+            const preview = await stack.preview(credentials(["client-rate"], { password: "token" }), {
+                kubeClientSettings: { qps: 1000, burst: 2000 },
+            });
             assert.doesNotMatch(preview, /replace|\+-/, preview);
-            await stack.up(credentials(["client-rate"], { password: "token" }), { kubeClientSettings: { qps: 1000, burst: 2000 } });
+            await stack.up(credentials(["client-rate"], { password: "token" }), {
+                kubeClientSettings: { qps: 1000, burst: 2000 },
+            });
             assert.equal(getObject(cluster, "secret", "client-rate", "regcred").metadata.uid, uid);
-            assert.equal(getObject(cluster, "serviceaccount", "client-rate", "default").metadata.resourceVersion, account);
+            assert.equal(
+                getObject(cluster, "serviceaccount", "client-rate", "default").metadata.resourceVersion,
+                account,
+            );
         });
     });
 
     it("a regcred made by kubectl create secret docker-registry is taken over with no data change (provider 4.25)", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "adopt");
-        kubectlOk(cluster, "create", "secret", "docker-registry", "regcred", "-n", "adopt", "--docker-server=registry.example.com", "--docker-username=e2e-user", "--docker-password=kept-token");
+        kubectlOk(
+            cluster,
+            "create",
+            "secret",
+            "docker-registry",
+            "regcred",
+            "-n",
+            "adopt",
+            "--docker-server=registry.example.com",
+            "--docker-username=e2e-user",
+            "--docker-password=kept-token",
+        );
         const before = getObject(cluster, "secret", "adopt", "regcred");
         await withStack(cluster, "adopt", async (stack) => {
             await stack.up(credentials(["adopt"], { password: "kept-token" }));
@@ -88,10 +110,17 @@ describe("rotation, adoption and ordering, on a real API server", function () {
         await withStack(cluster, "late-invalid", async (stack) => {
             const error = await stack.upFails((provider) => {
                 const password = pulumi.secret(pulumi.output("known later").apply(() => ""));
-                new RegistryCredentials("regcred", { registries: [{ ...E2E_LOGIN, password }], namespaces: ["late-invalid"] }, { provider });
+                new RegistryCredentials(
+                    "regcred",
+                    { registries: [{ ...E2E_LOGIN, password }], namespaces: ["late-invalid"] },
+                    { provider },
+                );
             });
             const diagnostics = error.slice(error.indexOf("Diagnostics:"));
-            assert.match(diagnostics, /registry-credentials:index:RegistryCredentials \(regcred\):\n\s+error: RegistryCredentials "regcred" has an invalid input:\n\s+- registries\[0\]\.password: must not be empty/);
+            assert.match(
+                diagnostics,
+                /registry-credentials:index:RegistryCredentials \(regcred\):\n\s+error: RegistryCredentials "regcred" has an invalid input:\n\s+- registries\[0\]\.password: must not be empty/,
+            );
             assert.ok(!diagnostics.includes("error serializing property"), diagnostics);
             assert.equal(secretConfig(cluster, "late-invalid", "regcred"), undefined);
         });
@@ -109,7 +138,11 @@ describe("rotation, adoption and ordering, on a real API server", function () {
                 (provider) => {
                     const component = new RegistryCredentials(
                         "regcred",
-                        { registries: [{ ...E2E_LOGIN, password: pulumi.secret("t") }], namespaces, serviceAccounts: ["default"] },
+                        {
+                            registries: [{ ...E2E_LOGIN, password: pulumi.secret("t") }],
+                            namespaces,
+                            serviceAccounts: ["default"],
+                        },
                         { provider },
                     );
                     new k8s.apps.v1.Deployment(
@@ -119,7 +152,10 @@ describe("rotation, adoption and ordering, on a real API server", function () {
                             metadata: { namespace: "order-a", annotations: { "pulumi.com/skipAwait": "true" } },
                             spec: {
                                 selector: { matchLabels: { app: "app" } },
-                                template: { metadata: { labels: { app: "app" } }, spec: { containers: [{ name: "app", image: "registry.example.com/app:1" }] } },
+                                template: {
+                                    metadata: { labels: { app: "app" } },
+                                    spec: { containers: [{ name: "app", image: "registry.example.com/app:1" }] },
+                                },
                             },
                         },
                         { provider, dependsOn: [component] },
@@ -132,13 +168,20 @@ describe("rotation, adoption and ordering, on a real API server", function () {
                 .map((event, index) => ({ index, urn: event.resOutputsEvent?.metadata.urn ?? "" }))
                 .filter(({ urn }) => /(core\/v1:Secret|:ServiceAccountEntries)::/.test(urn));
             assert.equal(done.length, 3, "two Secrets and the entries completed");
-            const started = events.findIndex((event) => /apps\/v1:Deployment::app$/.test(event.resourcePreEvent?.metadata.urn ?? ""));
+            const started = events.findIndex((event) =>
+                /apps\/v1:Deployment::app$/.test(event.resourcePreEvent?.metadata.urn ?? ""),
+            );
             assert.ok(started > 0, "the Deployment was created");
             for (const { index, urn } of done) {
                 assert.ok(index < started, `${urn} completed before the Deployment started`);
             }
-            const deployments = JSON.parse(kubectlOk(cluster, "get", "deployments", "-n", "order-a", "-o", "json")).items;
-            assert.deepEqual(deployments.map((item: any) => item.metadata.name.replace(/-[0-9a-z]{8}$/, "")), ["app"]);
+            const deployments = JSON.parse(
+                kubectlOk(cluster, "get", "deployments", "-n", "order-a", "-o", "json"),
+            ).items;
+            assert.deepEqual(
+                deployments.map((item: any) => item.metadata.name.replace(/-[0-9a-z]{8}$/, "")),
+                ["app"],
+            );
         });
     });
 });

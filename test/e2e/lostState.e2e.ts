@@ -20,13 +20,24 @@ describe("recovery after a lost state", function () {
         for (const namespace of namespaces) {
             await createNamespace(cluster, namespace);
         }
-        kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", "lost-shared", "-p", JSON.stringify({ imagePullSecrets: [{ name: "theirs" }] }));
+        kubectlOk(
+            cluster,
+            "patch",
+            "serviceaccount",
+            "default",
+            "-n",
+            "lost-shared",
+            "-p",
+            JSON.stringify({ imagePullSecrets: [{ name: "theirs" }] }),
+        );
 
         const first = await TestStack.create(cluster, "lost-state");
         await first.up(credentials(namespaces));
         const uid = getObject(cluster, "secret", "lost-alone", "regcred").metadata.uid;
         assert.deepEqual(
-            getObject(cluster, "secret", "lost-alone", "regcred").metadata.managedFields.map((record: { manager: string }) => record.manager),
+            getObject(cluster, "secret", "lost-alone", "regcred").metadata.managedFields.map(
+                (record: { manager: string }) => record.manager,
+            ),
             ["regcred/regcred-e2e/lost-state/regcred"],
         );
         // The state is gone; the cluster keeps everything.
@@ -35,9 +46,17 @@ describe("recovery after a lost state", function () {
         await withStack(cluster, "lost-state", async (stack) => {
             await stack.up(credentials(namespaces, { password: "rotated-while-lost" }));
             for (const namespace of namespaces) {
-                assert.match(secretConfig(cluster, namespace, "regcred") ?? "", /"password":"rotated-while-lost"/, namespace);
+                assert.match(
+                    secretConfig(cluster, namespace, "regcred") ?? "",
+                    /"password":"rotated-while-lost"/,
+                    namespace,
+                );
             }
-            assert.equal(getObject(cluster, "secret", "lost-alone", "regcred").metadata.uid, uid, "taken back, not replaced");
+            assert.equal(
+                getObject(cluster, "secret", "lost-alone", "regcred").metadata.uid,
+                uid,
+                "taken back, not replaced",
+            );
             assert.deepEqual(imagePullSecretNames(cluster, "lost-alone"), ["regcred"]);
             assert.deepEqual(imagePullSecretNames(cluster, "lost-shared"), ["theirs", "regcred"]);
 
@@ -45,7 +64,11 @@ describe("recovery after a lost state", function () {
             for (const namespace of namespaces) {
                 assert.equal(secretConfig(cluster, namespace, "regcred"), undefined, namespace);
             }
-            assert.deepEqual(imagePullSecretNames(cluster, "lost-alone") ?? [], [], "our entry, recognised by its field manager, is removed");
+            assert.deepEqual(
+                imagePullSecretNames(cluster, "lost-alone") ?? [],
+                [],
+                "our entry, recognised by its field manager, is removed",
+            );
             assert.deepEqual(imagePullSecretNames(cluster, "lost-shared"), ["theirs"]);
         });
     });

@@ -29,7 +29,17 @@ const kubectlBytes = () => kubectlDockerConfig(sharedCluster(), E2E_LOGIN);
 /** Sets a service account's list as `kubectl patch` does (an update, not an apply). */
 function kubectlPatchList(namespace: string, names: string[], fieldManager?: string): void {
     const patch = JSON.stringify({ imagePullSecrets: names.map((name) => ({ name })) });
-    kubectlOk(sharedCluster(), "patch", "serviceaccount", "default", "-n", namespace, "-p", patch, ...(fieldManager ? [`--field-manager=${fieldManager}`] : []));
+    kubectlOk(
+        sharedCluster(),
+        "patch",
+        "serviceaccount",
+        "default",
+        "-n",
+        namespace,
+        "-p",
+        patch,
+        ...(fieldManager ? [`--field-manager=${fieldManager}`] : []),
+    );
 }
 
 describe("who owns imagePullSecrets, on a real API server", function () {
@@ -92,7 +102,13 @@ describe("who owns imagePullSecrets, on a real API server", function () {
     it("an OpenShift-like writer that force-applies its entry: both coexist; a re-apply that drops ours is drift, found by refresh and repaired by up", async function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-openshift");
-        const openshift = () => serverSideApply(cluster, serviceAccountWithEntries("own-openshift", ["default-dockercfg-x7k2p"]), "openshift-controller-manager", { force: true });
+        const openshift = () =>
+            serverSideApply(
+                cluster,
+                serviceAccountWithEntries("own-openshift", ["default-dockercfg-x7k2p"]),
+                "openshift-controller-manager",
+                { force: true },
+            );
         openshift();
         await withStack(cluster, "own-openshift", async (stack) => {
             await stack.up(credentials(["own-openshift"]));
@@ -142,9 +158,18 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             const seen = await watch.stop();
 
             assert.deepEqual(imagePullSecretNames(cluster, "own-rename"), ["theirs", "regcred-v2"]);
-            assert.ok(seen.some((names) => names.includes("regcred") && names.includes("regcred-v2")), `never both: ${JSON.stringify(seen)}`);
-            assert.ok(seen.every((names) => names.includes("regcred") || names.includes("regcred-v2")), `a moment with neither: ${JSON.stringify(seen)}`);
-            assert.ok(seen.every((names) => names[0] === "theirs"), `their entry moved: ${JSON.stringify(seen)}`);
+            assert.ok(
+                seen.some((names) => names.includes("regcred") && names.includes("regcred-v2")),
+                `never both: ${JSON.stringify(seen)}`,
+            );
+            assert.ok(
+                seen.every((names) => names.includes("regcred") || names.includes("regcred-v2")),
+                `a moment with neither: ${JSON.stringify(seen)}`,
+            );
+            assert.ok(
+                seen.every((names) => names[0] === "theirs"),
+                `their entry moved: ${JSON.stringify(seen)}`,
+            );
         });
     });
 
@@ -161,8 +186,19 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             const writer = (async () => {
                 for (let round = 1; writing; round++) {
                     for (const namespace of namespaces) {
-                        const patch = JSON.stringify([{ op: "add", path: "/imagePullSecrets/-", value: { name: `writer-${round}` } }]);
-                        await kubectlAsync(cluster, ["patch", "serviceaccount", "default", "-n", namespace, "--type=json", "-p", patch]);
+                        const patch = JSON.stringify([
+                            { op: "add", path: "/imagePullSecrets/-", value: { name: `writer-${round}` } },
+                        ]);
+                        await kubectlAsync(cluster, [
+                            "patch",
+                            "serviceaccount",
+                            "default",
+                            "-n",
+                            namespace,
+                            "--type=json",
+                            "-p",
+                            patch,
+                        ]);
                     }
                 }
             })();
@@ -174,7 +210,11 @@ describe("who owns imagePullSecrets, on a real API server", function () {
             for (const namespace of namespaces) {
                 const entries = imagePullSecretNames(cluster, namespace) ?? [];
                 const theirs = entries.filter((name) => name !== "regcred");
-                assert.deepEqual(theirs, theirs.map((_, i) => `writer-${i}`), namespace);
+                assert.deepEqual(
+                    theirs,
+                    theirs.map((_, i) => `writer-${i}`),
+                    namespace,
+                );
                 assert.ok(theirs.length > 2, `the writer did not run during the up in ${namespace}`);
                 assert.equal(entries.filter((name) => name === "regcred").length, 1, namespace);
             }
@@ -185,12 +225,23 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         const cluster = sharedCluster();
         await createNamespace(cluster, "own-typo");
         await withStack(cluster, "own-typo", async (stack) => {
-            const error = await stack.upFails(credentials([{ name: "own-typo", serviceAccounts: ["default", "defualt"] }], { serviceAccountWaitSeconds: 3 }));
-            assert.match(error, /service account own-typo\/defualt does not exist \(waited 3 s\); did you mean "default"\?/);
+            const error = await stack.upFails(
+                credentials([{ name: "own-typo", serviceAccounts: ["default", "defualt"] }], {
+                    serviceAccountWaitSeconds: 3,
+                }),
+            );
+            assert.match(
+                error,
+                /service account own-typo\/defualt does not exist \(waited 3 s\); did you mean "default"\?/,
+            );
             assert.match(error, /never creates service accounts/);
             assert.match(error, /the namespace's Secret is in place/);
             assert.equal(serviceAccountExists(cluster, "own-typo", "defualt"), false);
-            assert.deepEqual(imagePullSecretNames(cluster, "own-typo"), ["regcred"], "the account that exists is held back by no other");
+            assert.deepEqual(
+                imagePullSecretNames(cluster, "own-typo"),
+                ["regcred"],
+                "the account that exists is held back by no other",
+            );
         });
     });
 
@@ -199,9 +250,10 @@ describe("who owns imagePullSecrets, on a real API server", function () {
         await createNamespace(cluster, "own-late");
         await withStack(cluster, "own-late", async (stack) => {
             setTimeout(() => kubectlOk(cluster, "create", "serviceaccount", "builder", "-n", "own-late"), 4000);
-            await stack.up(credentials([{ name: "own-late", serviceAccounts: ["builder"] }], { serviceAccountWaitSeconds: 60 }));
+            await stack.up(
+                credentials([{ name: "own-late", serviceAccounts: ["builder"] }], { serviceAccountWaitSeconds: 60 }),
+            );
             assert.deepEqual(imagePullSecretNames(cluster, "own-late", "builder"), ["regcred"]);
         });
     });
 });
-

@@ -16,8 +16,17 @@ export function refuseSecretIn(cluster: Cluster, namespace: string): string {
         metadata: { name },
         spec: {
             failurePolicy: "Fail",
-            matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] }] },
-            validations: [{ expression: "object.metadata.name != 'regcred'", message: "pull secrets are managed by the platform team's vault here" }],
+            matchConstraints: {
+                resourceRules: [
+                    { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["secrets"] },
+                ],
+            },
+            validations: [
+                {
+                    expression: "object.metadata.name != 'regcred'",
+                    message: "pull secrets are managed by the platform team's vault here",
+                },
+            ],
         },
     };
     const binding = {
@@ -30,7 +39,9 @@ export function refuseSecretIn(cluster: Cluster, namespace: string): string {
             matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
         },
     };
-    const result = kubectl(cluster, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [policy, binding] }) });
+    const result = kubectl(cluster, ["apply", "-f", "-"], {
+        input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [policy, binding] }),
+    });
     assert.equal(result.status, 0, result.stderr);
     return name;
 }
@@ -50,7 +61,12 @@ export async function untilRefused(cluster: Cluster, namespace: string): Promise
             stderr = probe.stderr;
             return probe.refused;
         },
-        { awaited: `the admission policy to take effect in ${namespace}`, timeoutMs: 30_000, intervalMs: 250, lastSeen: () => stderr },
+        {
+            awaited: `the admission policy to take effect in ${namespace}`,
+            timeoutMs: 30_000,
+            intervalMs: 250,
+            lastSeen: () => stderr,
+        },
     );
 }
 
@@ -60,7 +76,12 @@ export async function untilRefused(cluster: Cluster, namespace: string): Promise
  * one, and an `up` in between is refused again.
  */
 export async function allowSecrets(cluster: Cluster, policy: string, namespace: string): Promise<void> {
-    kubectl(cluster, ["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy, "--ignore-not-found"]);
+    kubectl(cluster, [
+        "delete",
+        "validatingadmissionpolicybinding,validatingadmissionpolicy",
+        policy,
+        "--ignore-not-found",
+    ]);
     let stderr = "";
     await waitFor(
         () => {
@@ -68,6 +89,11 @@ export async function allowSecrets(cluster: Cluster, policy: string, namespace: 
             stderr = probe.stderr;
             return !probe.refused;
         },
-        { awaited: `the API server to drop the deleted admission policy in ${namespace}`, timeoutMs: 30_000, intervalMs: 250, lastSeen: () => stderr },
+        {
+            awaited: `the API server to drop the deleted admission policy in ${namespace}`,
+            timeoutMs: 30_000,
+            intervalMs: 250,
+            lastSeen: () => stderr,
+        },
     );
 }

@@ -68,14 +68,21 @@ describe("credentials that went through the component pull from a real registry"
             await stack.up((provider) => {
                 servers.forEach((server, i) => {
                     const registries = [{ server, username: LOGIN.username, password: pulumi.secret(LOGIN.password) }];
-                    new RegistryCredentials(`pull-${i}`, { registries, namespaces: [targets[i]], serviceAccounts: [] }, { provider });
+                    new RegistryCredentials(
+                        `pull-${i}`,
+                        { registries, namespaces: [targets[i]], serviceAccounts: [] },
+                        { provider },
+                    );
                 });
             });
             servers.forEach((server, i) => {
                 const secret = getObject(cluster, "secret", targets[i], `pull-${i}`);
                 assert.ok(secret, `no Secret for ${server}`);
                 const lookup = kubeletLookup(secret, image);
-                assert.ok(lookup.found, `the kubelet finds no credentials for ${image} in the Secret for ${JSON.stringify(server)}`);
+                assert.ok(
+                    lookup.found,
+                    `the kubelet finds no credentials for ${image} in the Secret for ${JSON.stringify(server)}`,
+                );
                 const pulled = pullManifest(registry, image, lookup.logins[0]);
                 assert.deepEqual(pulled, { digest }, `pulling with the Secret for ${JSON.stringify(server)}`);
             });
@@ -91,32 +98,64 @@ describe("credentials that went through the component pull from a real registry"
         const cluster = sharedCluster();
         const target = await namespace("pull-never");
         const address = registry.address;
-        for (const [i, server] of [`oci://${address}`, `HTTPS://${address}`, ` ${address}`, `${address} `, `${address}\t`].entries()) {
+        for (const [i, server] of [
+            `oci://${address}`,
+            `HTTPS://${address}`,
+            ` ${address}`,
+            `${address} `,
+            `${address}\t`,
+        ].entries()) {
             // Our validation, before anything exists.
             const problems = validateArgs("regcred", { registries: [{ server, ...LOGIN }], namespaces: [target] });
-            assert.deepEqual(problems.map((p) => p.propertyPath), ["registries[0].server"], `${JSON.stringify(server)} is accepted`);
+            assert.deepEqual(
+                problems.map((p) => p.propertyPath),
+                ["registries[0].server"],
+                `${JSON.stringify(server)} is accepted`,
+            );
             assert.ok("problem" in kubeletKey(server));
 
             // The same bytes written without the component (as kubectl or another tool would), read back as the kubelet gets them.
             const name = `never-${i}`;
             const config = encodeDockerConfig([{ server, ...LOGIN }]);
             const written = kubectl(cluster, ["create", "-f", "-"], {
-                input: JSON.stringify({ apiVersion: "v1", kind: "Secret", type: "kubernetes.io/dockerconfigjson", metadata: { name, namespace: target }, data: { ".dockerconfigjson": Buffer.from(config).toString("base64") } }),
+                input: JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "Secret",
+                    type: "kubernetes.io/dockerconfigjson",
+                    metadata: { name, namespace: target },
+                    data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
+                }),
             });
             assert.equal(written.status, 0, written.stderr);
             const lookup = kubeletLookup(getObject(cluster, "secret", target, name), image);
-            assert.deepEqual(lookup, { found: false, logins: [] }, `the kubelet uses the key ${JSON.stringify(server)} for ${image}`);
+            assert.deepEqual(
+                lookup,
+                { found: false, logins: [] },
+                `the kubelet uses the key ${JSON.stringify(server)} for ${image}`,
+            );
         }
     });
 
     describe("verifyLogins", () => {
-        const verified = (target: string, password: string, verifyLogins: RegistryCredentialsArgs["verifyLogins"], server = registry.address): TestProgram => (provider) => {
-            new RegistryCredentials(
-                "verified",
-                { registries: [{ server, username: LOGIN.username, password: pulumi.secret(password) }], namespaces: [target], serviceAccounts: [], verifyLogins },
-                { provider },
-            );
-        };
+        const verified =
+            (
+                target: string,
+                password: string,
+                verifyLogins: RegistryCredentialsArgs["verifyLogins"],
+                server = registry.address,
+            ): TestProgram =>
+            (provider) => {
+                new RegistryCredentials(
+                    "verified",
+                    {
+                        registries: [{ server, username: LOGIN.username, password: pulumi.secret(password) }],
+                        namespaces: [target],
+                        serviceAccounts: [],
+                        verifyLogins,
+                    },
+                    { provider },
+                );
+            };
         const previewFails = async (run: () => Promise<unknown>): Promise<string> => {
             try {
                 await run();
@@ -131,15 +170,26 @@ describe("credentials that went through the component pull from a real registry"
             const target = await namespace("pull-verify");
             const ca = fs.readFileSync(registry.caFile, "utf8");
             await withStack(cluster, "verify-logins", async (stack) => {
-                const failed = await previewFails(() => stack.preview(verified(target, WRONG_PASSWORD, { ca, repository: "team/app" })));
-                assert.match(failed, new RegExp(`"${registry.address}": GET https://${registry.address}/v2/team/app/tags/list with the login answered HTTP 401 Unauthorized`));
+                const failed = await previewFails(() =>
+                    stack.preview(verified(target, WRONG_PASSWORD, { ca, repository: "team/app" })),
+                );
+                assert.match(
+                    failed,
+                    new RegExp(
+                        `"${registry.address}": GET https://${registry.address}/v2/team/app/tags/list with the login answered HTTP 401 Unauthorized`,
+                    ),
+                );
                 assert.ok(!failed.includes(WRONG_PASSWORD), "the password is shown");
 
                 await stack.preview(verified(target, LOGIN.password, { ca, repository: "team/app" }));
 
                 const upFailed = await stack.upFails(verified(target, WRONG_PASSWORD, { ca }));
                 assert.match(upFailed, /HTTP 401 Unauthorized/);
-                assert.equal(getObject(cluster, "secret", target, "verified"), undefined, "a Secret was written with a login that fails");
+                assert.equal(
+                    getObject(cluster, "secret", target, "verified"),
+                    undefined,
+                    "a Secret was written with a login that fails",
+                );
 
                 await stack.up(verified(target, LOGIN.password, { ca }));
                 const lookup = kubeletLookup(getObject(cluster, "secret", target, "verified"), image);
@@ -159,7 +209,10 @@ describe("credentials that went through the component pull from a real registry"
                 await stack.preview(verified(target, LOGIN.password, { unreachable: "warn" }, server), {}, (event) => {
                     if (event.diagnosticEvent?.severity === "warning") warnings.push(event.diagnosticEvent.message);
                 });
-                assert.match(warnings.join("\n"), /could not be checked \(verifyLogins\.unreachable is "warn"\): "127\.0\.0\.1:\d+": cannot reach/);
+                assert.match(
+                    warnings.join("\n"),
+                    /could not be checked \(verifyLogins\.unreachable is "warn"\): "127\.0\.0\.1:\d+": cannot reach/,
+                );
             });
         });
     });

@@ -55,7 +55,11 @@ export class TestStack {
                 workDir,
                 pulumiCommand,
                 envVars: pulumiEnv(cluster),
-                projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: `file://${scratchDir("state")}` } },
+                projectSettings: {
+                    name: PROJECT,
+                    runtime: "nodejs",
+                    backend: { url: `file://${scratchDir("state")}` },
+                },
             },
         );
         self = new TestStack(stack);
@@ -77,7 +81,11 @@ export class TestStack {
     }
 
     /** `pulumi up` of `program`; rejects with the CLI's error text. */
-    async up(program: TestProgram, settings: ProviderSettings = {}, onEvent?: (event: EngineEvent) => void): Promise<void> {
+    async up(
+        program: TestProgram,
+        settings: ProviderSettings = {},
+        onEvent?: (event: EngineEvent) => void,
+    ): Promise<void> {
         this.program = program;
         this.providerSettings = settings;
         // As `npm run up` runs it and the README tells users: a namespace or cluster that fails holds back no other.
@@ -96,7 +104,11 @@ export class TestStack {
         throw new Error(`pulumi up succeeded where it should have failed:\n${this.output}`);
     }
 
-    async preview(program: TestProgram, settings: ProviderSettings = {}, onEvent?: (event: EngineEvent) => void): Promise<string> {
+    async preview(
+        program: TestProgram,
+        settings: ProviderSettings = {},
+        onEvent?: (event: EngineEvent) => void,
+    ): Promise<string> {
         this.program = program;
         this.providerSettings = settings;
         // In diff mode the CLI writes diagnostics to stderr: keep both, in order.
@@ -111,7 +123,10 @@ export class TestStack {
     }
 
     /** A preview that may fail (a Secret's dry-run refused): what the CLI printed, and whether it failed. */
-    async previewOutput(program: TestProgram, settings: ProviderSettings = {}): Promise<{ failed: boolean; output: string }> {
+    async previewOutput(
+        program: TestProgram,
+        settings: ProviderSettings = {},
+    ): Promise<{ failed: boolean; output: string }> {
         try {
             return { failed: false, output: await this.preview(program, settings) };
         } catch (error) {
@@ -143,12 +158,20 @@ export function credentials(
     { password = E2E_LOGIN.password, ...more }: Partial<RegistryCredentialsArgs> & { password?: string } = {},
 ): TestProgram {
     return (provider) => {
-        new RegistryCredentials("regcred", { registries: [{ ...E2E_LOGIN, password: pulumi.secret(password) }], namespaces, ...more }, { provider });
+        new RegistryCredentials(
+            "regcred",
+            { registries: [{ ...E2E_LOGIN, password: pulumi.secret(password) }], namespaces, ...more },
+            { provider },
+        );
     };
 }
 
 /** Runs `body` with a fresh stack, disposing of it afterwards whatever happens. */
-export async function withStack(cluster: Cluster, name: string, body: (stack: TestStack) => Promise<void>): Promise<void> {
+export async function withStack(
+    cluster: Cluster,
+    name: string,
+    body: (stack: TestStack) => Promise<void>,
+): Promise<void> {
     const stack = await TestStack.create(cluster, name);
     try {
         await body(stack);

@@ -39,14 +39,21 @@ function pullproof(): string {
 export async function startRegistry(login: Login): Promise<LocalRegistry> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-registry-"));
     const log = fs.openSync(path.join(dir, "registry.log"), "w");
-    const child: ChildProcess = spawn(pullproof(), ["serve", "-dir", dir, "-user", login.username, "-password", login.password], { stdio: ["ignore", "pipe", log] });
+    const child: ChildProcess = spawn(
+        pullproof(),
+        ["serve", "-dir", dir, "-user", login.username, "-password", login.password],
+        { stdio: ["ignore", "pipe", log] },
+    );
     const stop = () => {
         child.kill();
         fs.closeSync(log);
         fs.rmSync(dir, { recursive: true, force: true });
     };
     const first = await new Promise<string>((resolve, reject) => {
-        const exited = (code: number | null) => reject(new Error(`the registry exited (${code}): ${fs.readFileSync(path.join(dir, "registry.log"), "utf8")}`));
+        const exited = (code: number | null) =>
+            reject(
+                new Error(`the registry exited (${code}): ${fs.readFileSync(path.join(dir, "registry.log"), "utf8")}`),
+            );
         child.once("exit", exited);
         createInterface({ input: child.stdout! }).once("line", (line) => {
             child.off("exit", exited);
@@ -80,7 +87,11 @@ export function kubeletLookup(secret: object, image: string): { found: boolean; 
 }
 
 /** Pulls the image's manifest with a login (or none); its digest, or the client's error. */
-export function pullManifest(registry: LocalRegistry, image: string, login: Login | null): { digest: string } | { error: string } {
+export function pullManifest(
+    registry: LocalRegistry,
+    image: string,
+    login: Login | null,
+): { digest: string } | { error: string } {
     const result = run(["pull-manifest", "-image", image, "-ca", registry.caFile], login);
     return result.status === 0 ? { digest: JSON.parse(result.stdout).digest } : { error: result.stderr.trim() };
 }

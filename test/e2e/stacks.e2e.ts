@@ -23,7 +23,12 @@ const stackPath = (stack: string) => path.join(ROOT, "stacks", `Pulumi.${stack}.
 
 /** The environment a user has after `eval "$(npm run -s cluster -- env)"`, with a home of its own. */
 function userEnv(kubeconfigs: Cluster[], home: string, passphrase: string): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...pulumiEnv(kubeconfigs[0]), HOME: home, PULUMI_CONFIG_PASSPHRASE: passphrase };
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...pulumiEnv(kubeconfigs[0]),
+        HOME: home,
+        PULUMI_CONFIG_PASSPHRASE: passphrase,
+    };
     env.KUBECONFIG = kubeconfigs.map((cluster) => cluster.kubeconfig).join(":");
     // The deploy scripts use Pulumi.yaml's backend (./.pulumi) and the home's PULUMI_HOME, as a user's do.
     delete env.PULUMI_BACKEND_URL;
@@ -37,7 +42,11 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: st
 
 function npmRun(env: NodeJS.ProcessEnv, ...args: string[]): string {
     const result = run("npm", ["run", "-s", ...args], env);
-    assert.equal(result.status, 0, `npm run ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+    assert.equal(
+        result.status,
+        0,
+        `npm run ${args.join(" ")} exited ${result.status}:\n${result.stdout}\n${result.stderr}`,
+    );
     return result.stdout;
 }
 
@@ -65,7 +74,9 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
         const stack = `e2e-dev-${process.pid}`;
         await createNamespace(cluster, "sandbox");
         kubectlOk(cluster, "create", "serviceaccount", "ci-runner", "-n", "sandbox");
-        const dockerConfig = JSON.stringify({ auths: { "registry.example.com": { auth: Buffer.from("dev-user:dev-token").toString("base64") } } });
+        const dockerConfig = JSON.stringify({
+            auths: { "registry.example.com": { auth: Buffer.from("dev-user:dev-token").toString("base64") } },
+        });
         fs.mkdirSync(path.join(home, ".docker"), { recursive: true });
         fs.writeFileSync(path.join(home, ".docker", "config.json"), dockerConfig);
         const env = userEnv([cluster], home, "e2e-dev");
@@ -93,7 +104,9 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
 
     it("render's file, written the README's way, is YAML that kubectl apply --dry-run=client takes", async function () {
         const cluster = sharedCluster();
-        const dockerConfig = JSON.stringify({ auths: { "registry.example.com": { auth: Buffer.from("dev-user:dev-token").toString("base64") } } });
+        const dockerConfig = JSON.stringify({
+            auths: { "registry.example.com": { auth: Buffer.from("dev-user:dev-token").toString("base64") } },
+        });
         fs.mkdirSync(path.join(home, ".docker"), { recursive: true });
         fs.writeFileSync(path.join(home, ".docker", "config.json"), dockerConfig);
         const env = userEnv([cluster], home, "unused");
@@ -109,7 +122,9 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
         const cluster = sharedCluster();
         const stack = `e2e-local-${process.pid}`;
         const local = YAML.parse(fs.readFileSync(stackPath("local"), "utf8")).config;
-        for (const namespace of local["registry-credentials:namespaces"].map((entry: string | { name: string }) => (typeof entry === "string" ? entry : entry.name))) {
+        for (const namespace of local["registry-credentials:namespaces"].map((entry: string | { name: string }) =>
+            typeof entry === "string" ? entry : entry.name,
+        )) {
             if (namespace !== "default") {
                 await createNamespace(cluster, namespace);
             }
@@ -140,11 +155,24 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
                 }
                 kubectlOk(cluster, "create", "serviceaccount", "checkout-api", "-n", "checkout");
             }
-            copyStack("prod", stack, clusters.map((cluster) => cluster.adminContext));
+            copyStack(
+                "prod",
+                stack,
+                clusters.map((cluster) => cluster.adminContext),
+            );
             // The README's commands for setting the password.
-            const select = run(binary("pulumi"), ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], env);
+            const select = run(
+                binary("pulumi"),
+                ["stack", "select", "--create", "--secrets-provider", "passphrase", stack],
+                env,
+            );
             assert.equal(select.status, 0, select.stderr);
-            const set = run(binary("pulumi"), ["config", "set", "--secret", "--path", "registries[0].password", "--stack", stack], env, "prod-token");
+            const set = run(
+                binary("pulumi"),
+                ["config", "set", "--secret", "--path", "registries[0].password", "--stack", stack],
+                env,
+                "prod-token",
+            );
             assert.equal(set.status, 0, set.stderr);
 
             npmRun(env, "up", "--", stack, "--yes");
@@ -176,23 +204,49 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
         try {
             // The shared cluster may have them from the test before.
             for (const cluster of clusters) {
-                for (const namespace of namespaces.filter((name) => kubectl(cluster, ["get", "namespace", name]).status !== 0)) {
+                for (const namespace of namespaces.filter(
+                    (name) => kubectl(cluster, ["get", "namespace", name]).status !== 0,
+                )) {
                     await createNamespace(cluster, namespace);
                 }
                 kubectl(cluster, ["create", "serviceaccount", "checkout-api", "-n", "checkout"]);
             }
-            copyStack("prod", stack, clusters.map((cluster) => cluster.adminContext));
-            assert.equal(run(binary("pulumi"), ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], env).status, 0);
-            assert.equal(run(binary("pulumi"), ["config", "set", "--secret", "--path", "registries[0].password", "--stack", stack], env, "prod-token").status, 0);
+            copyStack(
+                "prod",
+                stack,
+                clusters.map((cluster) => cluster.adminContext),
+            );
+            assert.equal(
+                run(binary("pulumi"), ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], env)
+                    .status,
+                0,
+            );
+            assert.equal(
+                run(
+                    binary("pulumi"),
+                    ["config", "set", "--secret", "--path", "registries[0].password", "--stack", stack],
+                    env,
+                    "prod-token",
+                ).status,
+                0,
+            );
             fs.writeFileSync(down.kubeconfig, kubeconfig.split(down.server).join(`https://127.0.0.1:${port}`));
 
             const preview = run("npm", ["run", "-s", "preview", "--", stack], env);
-            assert.match(preview.stdout + preview.stderr, new RegExp(`On context "${down.adminContext}" \\(https://127\\.0\\.0\\.1:${port}\\): 4 namespaces of 4 cannot be rolled out[^\\n]*\\n\\s+- all 4 namespaces: the cluster cannot be reached: cannot reach the Kubernetes API at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+            assert.match(
+                preview.stdout + preview.stderr,
+                new RegExp(
+                    `On context "${down.adminContext}" \\(https://127\\.0\\.0\\.1:${port}\\): 4 namespaces of 4 cannot be rolled out[^\\n]*\\n\\s+- all 4 namespaces: the cluster cannot be reached: cannot reach the Kubernetes API at https://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`,
+                ),
+            );
 
             const failed = run("npm", ["run", "-s", "up", "--", stack, "--yes"], env);
             assert.notEqual(failed.status, 0, failed.stdout);
             for (const namespace of namespaces) {
-                assert.ok(secretConfig(up, namespace, "regcred")?.includes("prod-token"), `${namespace} has no Secret on the cluster that is up`);
+                assert.ok(
+                    secretConfig(up, namespace, "regcred")?.includes("prod-token"),
+                    `${namespace} has no Secret on the cluster that is up`,
+                );
             }
             assert.deepEqual(imagePullSecretNames(up, "checkout", "checkout-api"), ["regcred"]);
             assert.deepEqual(imagePullSecretNames(up, "legacy-billing"), ["regcred"]);

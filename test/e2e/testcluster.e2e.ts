@@ -14,7 +14,12 @@ import { TOOLS, binDir, cacheDir } from "../../testcluster/toolchain";
 const ROOT = path.join(__dirname, "..", "..");
 
 function cluster(args: string[], env: NodeJS.ProcessEnv = process.env) {
-    return spawnSync("npm", ["run", "-s", "cluster", "--", ...args], { cwd: ROOT, env, encoding: "utf8", timeout: 120_000 });
+    return spawnSync("npm", ["run", "-s", "cluster", "--", ...args], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 120_000,
+    });
 }
 
 /** The pids of running processes whose command line mentions `text`. */
@@ -40,10 +45,17 @@ describe("npm run cluster", function () {
             assert.equal(up.status, 0, up.stderr);
             assert.match(up.stderr, new RegExp(`cluster ${name} is ready at https://127\\.0\\.0\\.1:\\d+`));
 
-            const shell = spawnSync("bash", ["-c", `eval "$(npm run -s cluster -- env ${name})" && kubectl get serviceaccount default -o name && kubectl config get-contexts -o name && command -v pulumi pulumi-resource-kubernetes`], {
-                cwd: ROOT,
-                encoding: "utf8",
-            });
+            const shell = spawnSync(
+                "bash",
+                [
+                    "-c",
+                    `eval "$(npm run -s cluster -- env ${name})" && kubectl get serviceaccount default -o name && kubectl config get-contexts -o name && command -v pulumi pulumi-resource-kubernetes`,
+                ],
+                {
+                    cwd: ROOT,
+                    encoding: "utf8",
+                },
+            );
             assert.equal(shell.status, 0, shell.stderr);
             const [account, admin, deployer, pulumi, provider] = shell.stdout.trim().split("\n");
             assert.equal(account, "serviceaccount/default");
@@ -72,7 +84,11 @@ describe("npm run cluster", function () {
             fs.mkdirSync(bin, { recursive: true });
             for (const name of Object.values(tool.binaries)) {
                 if (name === "kube-apiserver") {
-                    fs.writeFileSync(path.join(bin, name), "#!/bin/sh\necho 'this API server is broken on purpose' >&2\nexit 3\n", { mode: 0o755 });
+                    fs.writeFileSync(
+                        path.join(bin, name),
+                        "#!/bin/sh\necho 'this API server is broken on purpose' >&2\nexit 3\n",
+                        { mode: 0o755 },
+                    );
                 } else {
                     fs.symlinkSync(path.join(binDir(tool), name), path.join(bin, name));
                 }
@@ -80,7 +96,10 @@ describe("npm run cluster", function () {
         }
         const result = cluster(["up", "broken"], env);
         assert.equal(result.status, 1);
-        assert.match(result.stderr, /kube-apiserver exited \(code 3\) while waiting for the API server of broken to be ready/);
+        assert.match(
+            result.stderr,
+            /kube-apiserver exited \(code 3\) while waiting for the API server of broken to be ready/,
+        );
         assert.match(result.stderr, /this API server is broken on purpose/);
         const folder = path.join(cache, "pulumi-registry-credentials", "clusters", "broken");
         assert.equal(fs.existsSync(folder), false);

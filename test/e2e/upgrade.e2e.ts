@@ -24,7 +24,11 @@ const ROOT = path.resolve(__dirname, "..", "..");
 function release010(): typeof current {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-0.1.0-"));
     const archive = spawnSync("git", ["archive", RELEASE_0_1_0, "components"], { cwd: ROOT, maxBuffer: 64 << 20 });
-    assert.equal(archive.status, 0, `git archive ${RELEASE_0_1_0} (the e2e suite needs the repository's history): ${archive.stderr}`);
+    assert.equal(
+        archive.status,
+        0,
+        `git archive ${RELEASE_0_1_0} (the e2e suite needs the repository's history): ${archive.stderr}`,
+    );
     const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
     assert.equal(untar.status, 0, String(untar.stderr));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
@@ -37,19 +41,38 @@ describe("upgrading a stack from 0.1.0", function () {
         await createNamespace(cluster, "upg-alone");
         await createNamespace(cluster, "upg-shared");
         // Another writer's entry, which 0.1.0 could only keep by listing it and taking the list.
-        kubectlOk(cluster, "patch", "serviceaccount", "default", "-n", "upg-shared", "-p", JSON.stringify({ imagePullSecrets: [{ name: "theirs" }] }));
+        kubectlOk(
+            cluster,
+            "patch",
+            "serviceaccount",
+            "default",
+            "-n",
+            "upg-shared",
+            "-p",
+            JSON.stringify({ imagePullSecrets: [{ name: "theirs" }] }),
+        );
         const legacy = release010();
         const namespaces = ["upg-alone", { name: "upg-shared", keepImagePullSecrets: ["theirs"], takeOwnership: true }];
-        const program = (Component: typeof current.RegistryCredentials): TestProgram => (provider) => {
-            new Component("regcred", { registries: [{ ...E2E_LOGIN, password: pulumi.secret(E2E_LOGIN.password) }], namespaces }, { provider });
-        };
+        const program =
+            (Component: typeof current.RegistryCredentials): TestProgram =>
+            (provider) => {
+                new Component(
+                    "regcred",
+                    { registries: [{ ...E2E_LOGIN, password: pulumi.secret(E2E_LOGIN.password) }], namespaces },
+                    { provider },
+                );
+            };
 
         await withStack(cluster, "upgrade", async (stack) => {
             await stack.up(program(legacy.RegistryCredentials));
             assert.deepEqual(imagePullSecretNames(cluster, "upg-alone"), ["regcred"]);
             assert.deepEqual(imagePullSecretNames(cluster, "upg-shared"), ["regcred", "theirs"]);
             const before = await stack.stack.exportStack();
-            assert.equal(before.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch").length, 2);
+            assert.equal(
+                before.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch")
+                    .length,
+                2,
+            );
             const secretBefore = getObject(cluster, "secret", "upg-alone", "regcred");
 
             const { RegistryCredentials } = await import("../../components");
@@ -57,7 +80,11 @@ describe("upgrading a stack from 0.1.0", function () {
             assert.deepEqual(imagePullSecretNames(cluster, "upg-alone"), ["regcred"]);
             assert.deepEqual(imagePullSecretNames(cluster, "upg-shared"), ["regcred", "theirs"]);
             const after = await stack.stack.exportStack();
-            assert.equal(after.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch").length, 0);
+            assert.equal(
+                after.deployment.resources.filter((r: any) => r.type === "kubernetes:core/v1:ServiceAccountPatch")
+                    .length,
+                0,
+            );
             assert.match(stack.output, /takeOwnership is deprecated and ignored/);
             // The Secrets gain their deletion annotation in place: the same object, not a replacement.
             const secretAfter = getObject(cluster, "secret", "upg-alone", "regcred");
@@ -65,8 +92,12 @@ describe("upgrading a stack from 0.1.0", function () {
             assert.equal(secretAfter.metadata.annotations?.["pulumi.com/deletionPropagationPolicy"], "background");
             // And their field manager becomes the component's own, which a lost state does not change:
             // the provider's made-up one (pulumi-kubernetes-<hex>) is relinquished in the same update.
-            const managers = (object: any) => object.metadata.managedFields.map((record: { manager: string }) => record.manager);
-            assert.ok(managers(secretBefore).every((manager: string) => /^pulumi-kubernetes-[0-9a-f]+$/.test(manager)), managers(secretBefore).join());
+            const managers = (object: any) =>
+                object.metadata.managedFields.map((record: { manager: string }) => record.manager);
+            assert.ok(
+                managers(secretBefore).every((manager: string) => /^pulumi-kubernetes-[0-9a-f]+$/.test(manager)),
+                managers(secretBefore).join(),
+            );
             assert.deepEqual(managers(secretAfter), ["regcred/regcred-e2e/upgrade/regcred"]);
 
             // Entries 0.1.0 wrote are ours: destroy removes them, and only them.
