@@ -4,7 +4,7 @@
  * take a Secret (missing, or being deleted). One LIST of namespaces, paged,
  * so a preview of 1,000 namespaces costs a request or two, not a thousand.
  *
- * A deployer with namespace Roles only (README, "RBAC") may not list
+ * A deployer with namespace Roles only (README, "RBAC"; docs/security.md) may not list
  * namespaces: then the check says so once and the rollout goes on unchecked.
  * Nothing here throws; every answer is data for the component to report.
  */

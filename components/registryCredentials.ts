@@ -366,7 +366,7 @@ function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefined): {
  * has `enableSecretMutable`, and replacing a Secret with a fixed name means
  * deleting it first: until it is back, Pods in that namespace cannot pull.
  * The default provider's setting is visible here, so say so before the first
- * rotation. An explicit provider's is not; the README tells its owner.
+ * rotation. An explicit provider's is not; docs/design.md, "Rotating credentials in place", tells its owner.
  */
 function warnIfRotationWouldReplace(component: RegistryCredentials): void {
     if (component.getProvider("kubernetes:core/v1:Secret") !== undefined) {

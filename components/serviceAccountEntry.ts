@@ -239,7 +239,7 @@ async function readServiceAccount(
     }
 }
 
-/** The namespace's service account nearest to a misspelt name, when the deployer may list them (not needed otherwise: README, "RBAC"). */
+/** The namespace's service account nearest to a misspelt name, when the deployer may list them (not needed otherwise: docs/security.md, "RBAC"). */
 async function existingNear(connection: KubeConnection, target: EntryTarget): Promise<string | undefined> {
     try {
         const response = await kubeRequest(

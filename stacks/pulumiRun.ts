@@ -10,7 +10,7 @@
  * needed.
  *
  * Three of the CLI's defaults are changed for rollouts to many namespaces
- * (README, "Many namespaces"), each unless the caller sets it:
+ * (docs/operating-at-scale.md, "Many namespaces"), each unless the caller sets it:
  * `PULUMI_SKIP_CHECKPOINTS=true`, `--continue-on-error` for up and destroy,
  * and `--parallel 64` for destroy. And the SDK's promise-tracking stack
  * traces skip source maps (`unmappedPromiseTraces`).
@@ -33,7 +33,7 @@ export function fastDefaults(
     env: NodeJS.ProcessEnv,
 ): { flags: string[]; env: NodeJS.ProcessEnv } {
     const setsParallel = flags.some((flag) => /^(--parallel|-p)(=|$)|^-p\d+$/.test(flag));
-    // A namespace or cluster that fails holds back no other (README, "When a rollout cannot land"):
+    // A namespace or cluster that fails holds back no other (docs/operating-at-scale.md, "When a rollout cannot land"):
     // without it the engine starts nothing new after the first failure.
     const continues =
         (command === "up" || command === "destroy") &&
@@ -45,7 +45,7 @@ export function fastDefaults(
             ...(continues ? ["--continue-on-error"] : []),
             ...flags,
         ],
-        // The state is written once, at the end, instead of after every step (README, "Many namespaces", for what a crash then leaves).
+        // The state is written once, at the end, instead of after every step (docs/operating-at-scale.md, "What a stopped up leaves").
         env: { PULUMI_SKIP_CHECKPOINTS: "true", ...env },
     };
 }

@@ -23,7 +23,7 @@ export class UnknownStackError extends Error {
         super(
             `No stack named ${JSON.stringify(stack)}: stacks/Pulumi.${stack}.yaml does not exist. ` +
                 `The stacks are: ${known.length > 0 ? known.join(", ") : "(none)"}. ` +
-                `To add one, copy stacks/Pulumi.staging.yaml to stacks/Pulumi.${stack}.yaml and edit it (README: "Add an environment").`,
+                `To add one, copy stacks/Pulumi.staging.yaml to stacks/Pulumi.${stack}.yaml and edit it (docs/stacks.md, "Add an environment").`,
         );
         this.name = "UnknownStackError";
     }

@@ -39,7 +39,7 @@ describe("access and failures, on a real API server", function () {
     });
 
     // list and watch on secrets are left out here: without them, destroy deletes
-    // the Secret and then waits in the provider for over 20 minutes (README, "RBAC").
+    // the Secret and then waits in the provider for over 20 minutes (docs/security.md, "RBAC").
     for (const [resource, verb] of [
         ["secrets", "get"],
         ["secrets", "create"],

@@ -1,5 +1,5 @@
 /**
- * "Who owns imagePullSecrets" (README), row by row, on a real API server:
+ * "Who owns imagePullSecrets" (docs/design.md), row by row, on a real API server:
  * arrange a service account with kubectl, run the real `pulumi up`, and read
  * back the list, its managers and what the user sees. The component adds
  * and removes its own entry, `{ name: regcred }`, and nothing else.
