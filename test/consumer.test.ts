@@ -56,6 +56,18 @@ const installedVersion = (name: string) => require(`${name}/package.json`).versi
 /** The lowest version a caret range allows. */
 const floor = (range: string) => range.replace(/^\^/, "");
 
+const tsc = require.resolve("typescript/bin/tsc");
+const compilerFlags = [
+    "--strict",
+    "--target",
+    "ES2022",
+    "--module",
+    "commonjs",
+    "--esModuleInterop",
+    "--types",
+    "node",
+];
+
 const VERSION_SETS = [
     { pulumi: installedVersion("@pulumi/pulumi"), kubernetes: installedVersion("@pulumi/kubernetes") },
     {
@@ -178,6 +190,10 @@ describe("the npm package, used from another program", function () {
                 };
                 fs.writeFileSync(path.join(program, "package.json"), JSON.stringify(packageJson, null, 2));
                 fs.copyFileSync(path.join(ROOT, "examples", "basic", "index.ts"), path.join(program, "index.ts"));
+                fs.copyFileSync(
+                    path.join(ROOT, "examples", "automation", "index.ts"),
+                    path.join(program, "automation.ts"),
+                );
                 fs.copyFileSync(path.join(ROOT, "stacks", "mockRuntime.ts"), path.join(program, "mockRuntime.ts"));
                 for (const file of ["types.ts", "run.ts"]) {
                     fs.copyFileSync(path.join(__dirname, "consumer", file), path.join(program, file));
@@ -186,17 +202,6 @@ describe("the npm package, used from another program", function () {
                     ["install", "--no-audit", "--no-fund", "--no-package-lock", "--prefer-offline", "--loglevel=error"],
                     program,
                 );
-                const tsc = require.resolve("typescript/bin/tsc");
-                const compilerFlags = [
-                    "--strict",
-                    "--target",
-                    "ES2022",
-                    "--module",
-                    "commonjs",
-                    "--esModuleInterop",
-                    "--types",
-                    "node",
-                ];
                 check(
                     "tsc --strict",
                     spawnSync(process.execPath, [tsc, ...compilerFlags, "index.ts", "types.ts", "run.ts"], {
@@ -212,6 +217,16 @@ describe("the npm package, used from another program", function () {
             });
 
             after(() => fs.rmSync(program, { recursive: true, force: true }));
+
+            it("compiles the Automation API example (examples/automation) against the package, with tsc --strict", () => {
+                check(
+                    "tsc --strict automation.ts",
+                    spawnSync(process.execPath, [tsc, ...compilerFlags, "--noEmit", "automation.ts"], {
+                        cwd: program,
+                        encoding: "utf8",
+                    }),
+                );
+            });
 
             it("installs exactly one copy of @pulumi/pulumi", () => {
                 assert.deepEqual(
