@@ -11,6 +11,7 @@
 import { spawnSync } from "child_process";
 import * as readline from "readline";
 import { runPulumi, upSteps } from "./pulumiRun";
+import { withLocalSalt } from "./localSalt";
 import { PROJECT_DIR, stackFile } from "./stackFiles";
 
 const COMMANDS = ["preview", "up", "destroy"];
@@ -33,10 +34,12 @@ async function main(argv: readonly string[]): Promise<number> {
         return 1;
     }
 
-    const select = spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], {
-        cwd: PROJECT_DIR,
-        stdio: "inherit",
-    });
+    const { created: select, configFile } = withLocalSalt(stack, () =>
+        spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], {
+            cwd: PROJECT_DIR,
+            stdio: "inherit",
+        }),
+    );
     if ((select.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
         process.stderr.write(`${INSTALL_HINT}\n`);
         return 127;
@@ -44,12 +47,13 @@ async function main(argv: readonly string[]): Promise<number> {
     if (select.status !== 0) {
         return select.status ?? 1;
     }
+    const configFlags = configFile === undefined ? [] : ["--config-file", configFile];
 
     const run = (command: string, flags: readonly string[]) =>
         runPulumi({
             command,
             stack,
-            flags,
+            flags: [...configFlags, ...flags],
             cwd: PROJECT_DIR,
             env: process.env,
             program: async () => {
@@ -58,7 +62,11 @@ async function main(argv: readonly string[]): Promise<number> {
             },
         });
     if (command !== "up") {
-        return run(command, flags);
+        const status = await run(command, flags);
+        if (command === "destroy" && status === 0) {
+            process.stdout.write(`${stackRemovalNote(stack)}\n`);
+        }
+        return status;
     }
     const steps = upSteps(flags, process.env);
     if (steps.preview !== undefined) {
@@ -72,6 +80,18 @@ async function main(argv: readonly string[]): Promise<number> {
         await printNotRolledOut(stack);
     }
     return status;
+}
+
+/**
+ * The CLI ends a destroy suggesting `pulumi stack rm <stack>`, which also
+ * deletes the stack's file, stacks/Pulumi.<stack>.yaml: committed here, and
+ * holding the stack's settings and encrypted passwords.
+ */
+export function stackRemovalNote(stack: string): string {
+    return (
+        `To remove the stack's history too, keep its committed settings file: pulumi stack rm --preserve-config ${stack}` +
+        ` (without --preserve-config, pulumi stack rm deletes stacks/Pulumi.${stack}.yaml).`
+    );
 }
 
 /**

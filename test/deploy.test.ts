@@ -21,13 +21,13 @@ function deploy(args: string[], pathDir: string, env: NodeJS.ProcessEnv = {}): S
     });
 }
 
-/** A folder holding a `pulumi` that appends "<cwd> | <args> | PULUMI_SKIP_CHECKPOINTS=<value or unset>" to calls.log. */
-function standInPulumi(): { dir: string; calls: () => string[] } {
+/** A folder holding a `pulumi` that appends "<cwd> | <args> | PULUMI_SKIP_CHECKPOINTS=<value or unset>" to calls.log, then runs `also`. */
+function standInPulumi(also = ""): { dir: string; calls: () => string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     const log = path.join(dir, "calls.log");
     fs.writeFileSync(
         path.join(dir, "pulumi"),
-        `#!/bin/sh\necho "$(pwd) | $* | PULUMI_SKIP_CHECKPOINTS=\${PULUMI_SKIP_CHECKPOINTS-unset}" >> "${log}"\n`,
+        `#!/bin/sh\necho "$(pwd) | $* | PULUMI_SKIP_CHECKPOINTS=\${PULUMI_SKIP_CHECKPOINTS-unset}" >> "${log}"\n${also}\n`,
         { mode: 0o755 },
     );
     return { dir, calls: () => fs.readFileSync(log, "utf8").trim().split("\n") };
@@ -36,23 +36,23 @@ function standInPulumi(): { dir: string; calls: () => string[] } {
 describe("npm run preview|up|destroy", () => {
     it("selects (or creates) the stack with the passphrase provider, then previews and updates it, from the repository root", () => {
         const pulumi = standInPulumi();
-        const result = deploy(["up", "dev", "--yes"], pulumi.dir);
+        const result = deploy(["up", "local", "--yes"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
         const [select, preview, up, ...more] = pulumi.calls();
         assert.equal(
             select,
-            `${root} | stack select --create --secrets-provider passphrase dev | PULUMI_SKIP_CHECKPOINTS=unset`,
+            `${root} | stack select --create --secrets-provider passphrase local | PULUMI_SKIP_CHECKPOINTS=unset`,
         );
         assert.match(
             preview,
             new RegExp(
-                `^${root} \\| preview --stack dev --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                `^${root} \\| preview --stack local --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
             ),
         );
         assert.match(
             up,
             new RegExp(
-                `^${root} \\| up --stack dev --continue-on-error --yes --skip-preview --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                `^${root} \\| up --stack local --continue-on-error --yes --skip-preview --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
             ),
         );
         assert.deepEqual(more, []);
@@ -61,7 +61,7 @@ describe("npm run preview|up|destroy", () => {
     it("updates after a preview that failed for some resources, so that they hold back nothing else", () => {
         const pulumi = standInPulumi();
         fs.appendFileSync(path.join(pulumi.dir, "pulumi"), 'case "$1" in preview) exit 3;; esac\n');
-        const result = deploy(["up", "dev", "--yes", "--diff"], pulumi.dir);
+        const result = deploy(["up", "local", "--yes", "--diff"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
         assert.match(
             result.stderr,
@@ -73,15 +73,15 @@ describe("npm run preview|up|destroy", () => {
                 .slice(1)
                 .map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
             [
-                "preview --stack dev --diff --client",
-                "up --stack dev --continue-on-error --yes --skip-preview --diff --client",
+                "preview --stack local --diff --client",
+                "up --stack local --continue-on-error --yes --skip-preview --diff --client",
             ],
         );
     });
 
     it("asks before updating, as pulumi up does: without a terminal and without --yes it stops after the preview", () => {
         const pulumi = standInPulumi();
-        const result = deploy(["up", "dev"], pulumi.dir);
+        const result = deploy(["up", "local"], pulumi.dir);
         assert.equal(result.status, 1);
         assert.match(result.stderr, /--yes must be passed in to proceed when running in non-interactive mode/);
         assert.deepEqual(
@@ -95,13 +95,13 @@ describe("npm run preview|up|destroy", () => {
 
     it("with --skip-preview, only updates", () => {
         const pulumi = standInPulumi();
-        assert.equal(deploy(["up", "dev", "--yes", "--skip-preview"], pulumi.dir).status, 0);
+        assert.equal(deploy(["up", "local", "--yes", "--skip-preview"], pulumi.dir).status, 0);
         assert.deepEqual(
             pulumi
                 .calls()
                 .slice(1)
                 .map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
-            ["up --stack dev --continue-on-error --yes --skip-preview --client"],
+            ["up --stack local --continue-on-error --yes --skip-preview --client"],
         );
     });
 
@@ -127,7 +127,7 @@ describe("npm run preview|up|destroy", () => {
         for (const command of ["preview", "up", "destroy"]) {
             const pulumi = standInPulumi();
             assert.equal(
-                deploy([command, "dev", ...(command === "up" ? ["--skip-preview"] : [])], pulumi.dir).status,
+                deploy([command, "local", ...(command === "up" ? ["--skip-preview"] : [])], pulumi.dir).status,
                 0,
             );
             const expected = {
@@ -138,19 +138,19 @@ describe("npm run preview|up|destroy", () => {
             assert.match(
                 pulumi.calls()[1],
                 new RegExp(
-                    `^${root} \\| ${command} --stack dev${expected} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                    `^${root} \\| ${command} --stack local${expected} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
                 ),
             );
         }
         for (const flags of [["--parallel", "8"], ["--parallel=8"], ["-p", "8"], ["-p8"]]) {
             const pulumi = standInPulumi();
             assert.equal(
-                deploy(["destroy", "dev", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status,
+                deploy(["destroy", "local", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status,
                 0,
             );
             assert.equal(
                 pulumi.calls()[1].replace(/--client=\S+/, "--client"),
-                `${root} | destroy --stack dev --continue-on-error ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`,
+                `${root} | destroy --stack local --continue-on-error ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`,
             );
         }
     });
@@ -167,8 +167,40 @@ describe("npm run preview|up|destroy", () => {
         assert.equal(result.status, 0, result.stderr);
     });
 
+    it("after a destroy, says how to remove the stack without deleting its committed stack file", () => {
+        const pulumi = standInPulumi();
+        const result = deploy(["destroy", "local", "--yes"], pulumi.dir);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stdout, /pulumi stack rm --preserve-config local/);
+        assert.match(result.stdout, /deletes stacks\/Pulumi\.local\.yaml/);
+    });
+
+    it("keeps the salt the CLI makes out of a stack file committed without one, and gives the CLI a copy that holds it", () => {
+        // A stand-in whose `stack select --create` writes a salt into the stack file, as the real CLI does.
+        const pulumi = standInPulumi(
+            `case "$*" in "stack select --create"*) echo "encryptionsalt: v1:made-here" >> stacks/Pulumi.dev.yaml;; esac`,
+        );
+        const committed = path.join(root, "stacks", "Pulumi.dev.yaml");
+        const before = fs.readFileSync(committed, "utf8");
+        const copy = path.join(root, ".pulumi", "config", "Pulumi.dev.yaml");
+        fs.rmSync(copy, { force: true });
+        try {
+            assert.equal(deploy(["preview", "dev"], pulumi.dir).status, 0);
+            assert.equal(fs.readFileSync(committed, "utf8"), before, "the committed stack file changed");
+            assert.equal(fs.readFileSync(copy, "utf8"), `${before}encryptionsalt: v1:made-here\n`);
+            assert.match(pulumi.calls()[1], new RegExp(`\\| preview --stack dev --config-file ${copy} --client`));
+
+            // The next run finds the stack and makes no salt: the copy, rebuilt from the committed file, keeps this one.
+            assert.equal(deploy(["preview", "dev"], standInPulumi().dir).status, 0);
+            assert.equal(fs.readFileSync(copy, "utf8"), `${before}encryptionsalt: v1:made-here\n`);
+        } finally {
+            fs.writeFileSync(committed, before);
+            fs.rmSync(copy, { force: true });
+        }
+    });
+
     it("says in one line how to get the CLI when it is missing", () => {
-        const result = deploy(["up", "dev"], fs.mkdtempSync(path.join(os.tmpdir(), "no-pulumi-")));
+        const result = deploy(["up", "local"], fs.mkdtempSync(path.join(os.tmpdir(), "no-pulumi-")));
         assert.equal(result.status, 127);
         assert.equal(result.stderr.trim().split("\n").length, 1);
         assert.match(result.stderr, /pulumi CLI is not on your PATH: install it/);
