@@ -9,9 +9,12 @@
  * YAML on stdout, a summary on stderr. Bad config gives the program's own
  * error, as `pulumi up` would show it, and exit code 1.
  */
+import * as fs from "fs";
 import * as YAML from "yaml";
 // Not the library's index, which loads the Pulumi SDK: that must wait until the config is in the environment (below).
+// These two modules load none of it.
 import { currentContext, definesContext, kubeconfigFiles } from "../components/kubeconfig";
+import { parseKey } from "../components/serviceAccountEntry";
 import { StackFileConfig, projectName, readStackFile } from "./stackFiles";
 
 // Types only: program.ts and mockRuntime.ts load @pulumi/pulumi, which reads
@@ -94,8 +97,9 @@ async function main(argv: readonly string[]): Promise<number> {
             cluster.context === undefined
                 ? describeCurrentContext()
                 : `kubeconfig context ${JSON.stringify(cluster.context)}`;
+        const accountsOf = accountsByNamespace(credentials.serviceAccounts);
         for (const [namespace, secret] of Object.entries(credentials.secrets)) {
-            const accounts = accountsIn(credentials.serviceAccounts, namespace);
+            const accounts = accountsOf.get(namespace) ?? [];
             const attached =
                 credentials.admissionPolicy !== undefined
                     ? "Added to new Pods' imagePullSecrets by the admission policy below."
@@ -199,25 +203,52 @@ function conventionalOrder(inputs: Record<string, unknown>): Record<string, unkn
  */
 function describeCurrentContext(): string {
     const current = currentContext();
+    const files = kubeconfigFiles();
+    const found = files.filter((file) => fs.existsSync(file));
     return current === undefined
-        ? `the current kubeconfig context, which is not set here (${kubeconfigFiles().join(", ")} name none)`
+        ? found.length === 0
+            ? `the current kubeconfig context, but this machine has no kubeconfig (${files.join(", ")} does not exist)`
+            : `the current kubeconfig context, which no kubeconfig file here sets (${found.join(", ")} has no current-context)`
         : `the current kubeconfig context, here ${JSON.stringify(current.context)} (from ${current.file})`;
 }
 
-/** clusters × namespaces, and the service accounts that get the entry in each. */
+/**
+ * clusters × namespaces, and the service accounts that get the entry in each:
+ * namespaces that share a list of accounts are counted together, so the line
+ * stays short at 2,000 namespaces.
+ */
 function summary(stack: string, clusters: readonly DeclaredCluster[]): string {
     const secrets = clusters.reduce((n, { credentials }) => n + Object.keys(credentials.secrets).length, 0);
     const entries = clusters.reduce((n, { credentials }) => n + credentials.serviceAccounts.length, 0);
     const first = clusters[0].credentials;
     const namespaces = Object.keys(first.secrets);
-    const perNamespace = namespaces.map(
-        (namespace) => `${namespace} [${accountsIn(first.serviceAccounts, namespace).join(", ")}]`,
-    );
-    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
     return (
         `stack ${stack}: ${plural(clusters.length, "cluster")} × ${plural(namespaces.length, "namespace")} = ${plural(secrets, "Secret")}, ` +
-        `and ${entries} service account ${entries === 1 ? "entry" : "entries"} (service accounts per namespace: ${perNamespace.join("; ")})`
+        `and ${entries.toLocaleString("en-US")} service account ${entries === 1 ? "entry" : "entries"}` +
+        accountsSummary(first.serviceAccounts, namespaces)
     );
+}
+
+/** Which service accounts get the entry: each list of accounts, with the namespaces (or how many) that have it. */
+function accountsSummary(keys: readonly string[], namespaces: readonly string[]): string {
+    if (keys.length === 0) {
+        return "";
+    }
+    const accounts = accountsByNamespace(keys);
+    const byList = new Map<string, string[]>();
+    const counts = new Map<string, number>();
+    for (const namespace of namespaces) {
+        const group = `[${(accounts.get(namespace) ?? []).join(", ")}]`;
+        byList.set(group, [...(byList.get(group) ?? []), namespace].slice(-4)); // more than 3 are counted, not named
+        counts.set(group, (counts.get(group) ?? 0) + 1);
+    }
+    const groups = [...byList].map(([list, members]) =>
+        counts.get(list)! <= 3
+            ? `${list} in ${members.join(", ")}`
+            : `${list} in ${counts.get(list)!.toLocaleString("en-US")} namespaces`,
+    );
+    return ` (service accounts: ${groups.join("; ")})`;
 }
 
 /** The resources besides the Secrets that attach them. */
@@ -229,9 +260,14 @@ function attachments(credentials: RegistryCredentials): pulumi.Resource[] {
     ];
 }
 
-/** The service accounts of one namespace, from `namespace/serviceAccount` keys. */
-function accountsIn(keys: readonly string[], namespace: string): string[] {
-    return keys.filter((key) => key.startsWith(`${namespace}/`)).map((key) => key.slice(namespace.length + 1));
+/** The service accounts of each namespace, from the component's `namespace/serviceAccount` keys. */
+function accountsByNamespace(keys: readonly string[]): Map<string, string[]> {
+    const accounts = new Map<string, string[]>();
+    for (const key of keys) {
+        const { namespace, serviceAccount } = parseKey(key);
+        accounts.set(namespace, [...(accounts.get(namespace) ?? []), serviceAccount]);
+    }
+    return accounts;
 }
 
 /** Prints an error as `pulumi up` would show it: the message alone for config errors, which say everything. */

@@ -33,6 +33,7 @@ function run(
     return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", `stacks/${script}.ts`, ...args], {
         cwd: PROJECT_DIR,
         encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024, // a render of thousands of namespaces is megabytes of YAML
         env: { ...process.env, HOME: homeDir, PATH: process.env.PATH, KUBECONFIG: "", ...env },
     });
 }
@@ -75,7 +76,7 @@ describe("npm run render", () => {
             assert.ok(secrets.length > 0);
             assert.equal(secrets.length, docs.length, "only Secrets");
             const summary =
-                /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) service account entr(y|ies) \(service accounts per namespace: (.*)\)/.exec(
+                /(\d+) clusters? × (\d+) namespaces? = (\d+) Secrets?, and (\d+) service account entr(y|ies) \(service accounts: (.*)\)/.exec(
                     result.stderr,
                 );
             assert.ok(summary, result.stderr);
@@ -131,7 +132,7 @@ describe("npm run render", () => {
             const none = run("render", ["dev"], withLogin);
             assert.match(
                 none.stdout,
-                /^# cluster: the current kubeconfig context, which is not set here \(.*\.kube\/config name none\)$/m,
+                /^# cluster: the current kubeconfig context, but this machine has no kubeconfig \(.*\.kube\/config does not exist\)$/m,
             );
         });
 
@@ -289,6 +290,26 @@ describe("npm run render", () => {
             // A failed check would have left the Secret's data unknown.
             assert.equal(dockerConfigOf(documents(result.stdout).find((d) => d.kind === "Secret")), config);
             assert.match(result.stderr, /render does not try the logins \(verifyLogins\); `npm run preview` does/);
+        });
+    });
+
+    it("summarises 2,000 namespaces in one short line, counting the namespaces that share a list of service accounts", () => {
+        const namespaces = Array.from({ length: 2000 }, (_, i) => `team-${i}`);
+        const list = [
+            ...namespaces.map((name) => `    - ${name}`),
+            "    - name: builds",
+            "      serviceAccounts: [default, ci]",
+        ];
+        const yaml = `config:\n  ${projectName()}:dockerConfigPath: ~/.docker/config.json\n  ${projectName()}:namespaces:\n${list.join("\n")}\n`;
+        withStackFile(yaml, (stack) => {
+            const result = run("render", [stack], home(JSON.stringify({ auths: { "ghcr.io": { auth: "dTpw" } } })));
+            assert.equal(result.status, 0, result.stderr);
+            const line = result.stderr.split("\n").find((text) => text.startsWith(`stack ${stack}:`)) ?? "";
+            assert.equal(
+                line,
+                `stack ${stack}: 1 cluster × 2,001 namespaces = 2,001 Secrets, and 2,002 service account entries` +
+                    " (service accounts: [default] in 2,000 namespaces; [default, ci] in builds)",
+            );
         });
     });
 
