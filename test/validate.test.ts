@@ -284,14 +284,6 @@ describe("validation", () => {
             "dockerConfigJson",
             "docker config.json",
         );
-        assert.doesNotThrow(
-            () =>
-                new lib.RegistryCredentials("regcred", {
-                    ...valid,
-                    takeOwnership: false,
-                    namespaces: [{ name: "team-a", takeOwnership: true }],
-                }),
-        );
     });
 
     it("reports namespaces given as a string, a number, or an object without a name, by field", () => {
@@ -342,29 +334,25 @@ describe("validation", () => {
         assertProblem({ ...valid, dockerConfigJson: '{"auths":{}}' }, "registries", "not both");
     });
 
-    it("accepts the deprecated settings with any value, since they do nothing (they are warned about instead)", () => {
+    it("accepts the deprecated settings with any value, since they do nothing, and warns once of each", async () => {
         // In 0.1.0 a truthy "false" took another writer's list; now the setting is ignored, so no value of it can do harm.
-        assert.doesNotThrow(
-            () =>
-                new lib.RegistryCredentials("regcred", {
-                    ...valid,
-                    takeOwnership: "false" as unknown as boolean,
-                    keepImagePullSecrets: "x" as unknown as string[],
-                }),
-        );
-        assert.doesNotThrow(
-            () =>
-                new lib.RegistryCredentials("regcred", {
-                    ...valid,
-                    namespaces: [
-                        {
-                            name: "team-a",
-                            keepImagePullSecrets: ["Bad", "Bad"],
-                            takeOwnership: 1 as unknown as boolean,
-                        },
-                    ],
-                }),
-        );
+        const warnings: string[] = [];
+        const warn = pulumi.log.warn;
+        pulumi.log.warn = async (message: string) => void warnings.push(message);
+        try {
+            new lib.RegistryCredentials("regcred", {
+                ...valid,
+                takeOwnership: "false" as unknown as boolean,
+                keepImagePullSecrets: "x" as unknown as string[],
+                namespaces: [
+                    { name: "team-a", keepImagePullSecrets: ["Bad", "Bad"], takeOwnership: 1 as unknown as boolean },
+                ],
+            });
+        } finally {
+            pulumi.log.warn = warn;
+        }
+        assert.equal(warnings.filter((w) => w.startsWith("takeOwnership is deprecated and ignored")).length, 1);
+        assert.equal(warnings.filter((w) => w.startsWith("keepImagePullSecrets is deprecated and ignored")).length, 1);
     });
 
     it("rejects a field manager the API server would refuse, counting bytes", () => {
