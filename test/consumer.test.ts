@@ -218,15 +218,19 @@ describe("the npm package, used from another program", function () {
 
             after(() => fs.rmSync(program, { recursive: true, force: true }));
 
-            it("compiles the Automation API example (examples/automation) against the package, with tsc --strict", () => {
-                check(
-                    "tsc --strict automation.ts",
-                    spawnSync(process.execPath, [tsc, ...compilerFlags, "--noEmit", "automation.ts"], {
-                        cwd: program,
-                        encoding: "utf8",
-                    }),
-                );
-            });
+            // The example sets upsertExistingObjects, which the @pulumi/kubernetes SDK has only in later versions than
+            // the package's lowest; its package.json asks for those.
+            if (versions === VERSION_SETS[0]) {
+                it("compiles the Automation API example (examples/automation) against the package, with tsc --strict", () => {
+                    check(
+                        "tsc --strict automation.ts",
+                        spawnSync(process.execPath, [tsc, ...compilerFlags, "--noEmit", "automation.ts"], {
+                            cwd: program,
+                            encoding: "utf8",
+                        }),
+                    );
+                });
+            }
 
             it("installs exactly one copy of @pulumi/pulumi", () => {
                 assert.deepEqual(
