@@ -128,6 +128,16 @@ function marginalMsPerNamespace(rows: Row[], row: Row): number | undefined {
     return previous && (row.component.ms - previous.component.ms) / (row.namespaces - previous.namespaces);
 }
 
+/**
+ * The resources a run registers: the root Stack, the component itself (for
+ * the component), a Secret per namespace, and the one resource that writes
+ * every service-account entry. A run that registers fewer did not measure the
+ * whole rollout.
+ */
+export function expectedResources(variant: Variant, namespaces: number, serviceAccounts: number): number {
+    return 1 + (variant === "component" ? 1 : 0) + namespaces + (serviceAccounts > 0 ? 1 : 0);
+}
+
 export function table(rows: Row[]): string {
     const header = [
         "| namespaces | service accounts | resources | runs | component ms | baseline ms | time ratio (95% interval) | component peak MB | baseline peak MB | peak ratio | component ms / namespace | marginal ms / namespace | component growth KB / namespace |",
@@ -137,7 +147,7 @@ export function table(rows: Row[]): string {
         [
             r.namespaces,
             r.serviceAccounts,
-            r.namespaces * (1 + r.serviceAccounts),
+            expectedResources("baseline", r.namespaces, r.serviceAccounts) - 1, // less the root Stack
             r.runs,
             fixed(r.component.ms),
             fixed(r.baseline.ms),

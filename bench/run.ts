@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "f
 import * as os from "os";
 import * as path from "path";
 import { flagValue } from "./flags";
-import { Row, Sample, Variant, fixed, spread, summarizeRow, table, targets } from "./report";
+import { Row, Sample, Variant, expectedResources, fixed, spread, summarizeRow, table, targets } from "./report";
 import { CLUSTER_SECTIONS, sectionOf } from "./sections";
 import { StartupRow, measureStartup } from "./startup";
 
@@ -45,8 +45,7 @@ function measure(variant: Variant, namespaces: number, serviceAccounts: number, 
         throw new Error(`${variant} at ${namespaces} namespaces failed:\n${result.stderr}`);
     }
     const sample: Sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
-    // The root Stack, the component itself, and a Secret and the patches per namespace.
-    const expected = 1 + (variant === "component" ? 1 : 0) + namespaces * (1 + serviceAccounts);
+    const expected = expectedResources(variant, namespaces, serviceAccounts);
     if (sample.resources !== expected) {
         throw new Error(
             `${variant} at ${namespaces} namespaces registered ${sample.resources} resources, not ${expected}`,

@@ -6,6 +6,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { expectedResources } from "../bench/report";
 import { Registration, loadComponents, registered, unwrapSecret } from "./mocks";
 
 const comparable = (registrations: Registration[]) =>
@@ -53,6 +54,8 @@ describe("benchmark workloads", () => {
             const sample = JSON.parse(result.stdout.trim().split("\n").pop()!);
             // The root Stack, the component if any, 10 Secrets and the entries resource: timing stops only once all are in.
             assert.equal(sample.resources, (variant === "component" ? 2 : 1) + 11, result.stdout);
+            // npm run bench refuses a run that registered another number: its count must be this one.
+            assert.equal(expectedResources(variant as "component" | "baseline", 10, 1), sample.resources);
             assert.ok(sample.ms > 0, result.stdout);
             assert.ok(sample.maxRssKb >= sample.rssBeforeKb, result.stdout);
         });
