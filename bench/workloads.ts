@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryCredentials } from "../components";
-import { KubeConnection, UnusableConnection, connectionFor } from "../components/kubeconfig";
+import { connectionOrReason } from "../components/kubeconfig";
 import { entryKey } from "../components/serviceAccountEntry";
 import { ServiceAccountEntries } from "../components/entriesResource";
 
@@ -64,17 +64,15 @@ export function declareBaseline({ namespaces, serviceAccounts }: Workload): pulu
     }
     const writer = new ServiceAccountEntries(
         "regcred/service-accounts",
-        { entries, held: [], connection: pulumi.secret(defaultConnection()), fieldManager: "regcred", waitSeconds: 60 },
+        // The connection as a hand-written program would read it; on the mock engine there may be no cluster.
+        {
+            entries,
+            held: [],
+            connection: pulumi.secret(connectionOrReason({ kubeconfig: process.env.KUBECONFIG })),
+            fieldManager: "regcred",
+            waitSeconds: 60,
+        },
         { dependsOn: secrets },
     );
     return [...secrets, writer];
-}
-
-/** The current context's connection, as a hand-written program would read it; on the mock engine there may be none. */
-function defaultConnection(): KubeConnection | UnusableConnection {
-    try {
-        return connectionFor({ kubeconfig: process.env.KUBECONFIG });
-    } catch (error) {
-        return { unusable: (error as Error).message };
-    }
 }

@@ -93,6 +93,19 @@ export function readKubeconfigFile(file: string): KubeconfigDocument | undefined
 }
 
 /**
+ * The connection, or why there is none. A kubeconfig that cannot be used is
+ * not an error here (render needs no cluster): the cluster check and the
+ * entries writer report the reason when they need the cluster.
+ */
+export function connectionOrReason(settings: ProviderConnection): KubeConnection | UnusableConnection {
+    try {
+        return connectionFor(settings);
+    } catch (error) {
+        return { unusable: (error as Error).message };
+    }
+}
+
+/**
  * Resolves a provider's settings to a connection. Throws an Error naming
  * the context, cluster or user that is missing or unusable; its message
  * never holds a credential.

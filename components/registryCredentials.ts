@@ -5,7 +5,7 @@ import { RegistryCredentialsArgs } from "./args";
 import { warnIfDeprecated } from "./deprecated";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
 import { NOT_CHECKED, checkCluster } from "./clusterCheck";
-import { KubeConnection, UnusableConnection, connectionFor } from "./kubeconfig";
+import { KubeConnection, UnusableConnection, connectionOrReason } from "./kubeconfig";
 import { onMockEngine, settledValue } from "./outputState";
 import { reportCheck, reportFailures } from "./failureReport";
 import { admissionPolicyName, childName, defaultFieldManager } from "./names";
@@ -339,11 +339,7 @@ function clusterOf(kubernetesProvider: pulumi.ProviderResource | undefined): {
         (values) => {
             const [kubeconfig, context, cluster] = values.map((value) => (value.known && value.value) || undefined);
             const given = { kubeconfig, context, cluster };
-            try {
-                return { given, connection: connectionFor(given) as KubeConnection | UnusableConnection };
-            } catch (error) {
-                return { given, connection: { unusable: (error as Error).message } };
-            }
+            return { given, connection: connectionOrReason(given) };
         },
     );
     return {
