@@ -237,16 +237,16 @@ function accountsSummary(keys: readonly string[], namespaces: readonly string[])
     }
     const accounts = accountsByNamespace(keys);
     const byList = new Map<string, string[]>();
-    const counts = new Map<string, number>();
     for (const namespace of namespaces) {
-        const group = `[${(accounts.get(namespace) ?? []).join(", ")}]`;
-        byList.set(group, [...(byList.get(group) ?? []), namespace].slice(-4)); // more than 3 are counted, not named
-        counts.set(group, (counts.get(group) ?? 0) + 1);
+        const list = `[${(accounts.get(namespace) ?? []).join(", ")}]`;
+        const members = byList.get(list) ?? [];
+        byList.set(list, members);
+        members.push(namespace);
     }
     const groups = [...byList].map(([list, members]) =>
-        counts.get(list)! <= 3
+        members.length <= 3
             ? `${list} in ${members.join(", ")}`
-            : `${list} in ${counts.get(list)!.toLocaleString("en-US")} namespaces`,
+            : `${list} in ${members.length.toLocaleString("en-US")} namespaces`,
     );
     return ` (service accounts: ${groups.join("; ")})`;
 }
@@ -265,7 +265,9 @@ function accountsByNamespace(keys: readonly string[]): Map<string, string[]> {
     const accounts = new Map<string, string[]>();
     for (const key of keys) {
         const { namespace, serviceAccount } = parseKey(key);
-        accounts.set(namespace, [...(accounts.get(namespace) ?? []), serviceAccount]);
+        const list = accounts.get(namespace) ?? [];
+        accounts.set(namespace, list);
+        list.push(serviceAccount);
     }
     return accounts;
 }
