@@ -69,7 +69,7 @@ export class ServiceAccountEntries extends pulumi.dynamic.Resource {
     }
 }
 
-/** The provider, exported for its tests (test/serviceAccountEntries.test.ts). */
+/** The provider, exported for its tests (test/entriesResource.test.ts). */
 export const entriesProvider: pulumi.dynamic.ResourceProvider = {
     /** A held namespace keeps the entries it had, so that its hold shows as no change at all. */
     async check(olds: Partial<State>, news: State) {

@@ -6,7 +6,7 @@
  *
  *     npm install
  *     export PULUMI_CONFIG_PASSPHRASE=…      # encrypts the password in the state
- *     export REGISTRY_USERNAME=acme-bot REGISTRY_PASSWORD=ghp_…
+ *     export REGISTRY_USERNAME=acme-bot REGISTRY_PASSWORD=ghp_…   # and REGISTRY_SERVER (default ghcr.io)
  *     npx ts-node index.ts preview team-a team-b
  *     npx ts-node index.ts up team-a team-b
  *     npx ts-node index.ts destroy
