@@ -2,7 +2,8 @@
  * `npm run cluster -- <command> [name]`: a throwaway local Kubernetes control
  * plane for trying the stacks and for the e2e suite.
  *
- *   up [name]     start one (default name "local"), building the pinned tools first if needed
+ *   up [--node] [name]   start one (default name "local"), building the pinned tools first if needed;
+ *                 --node adds a node (kubelet, containerd, runc) and two local registries
  *   env [name]    print `export` lines: KUBECONFIG, and PATH with the pinned tools first
  *   down [name]   stop it and remove its files
  *   list          the clusters that have files in the cache
@@ -12,7 +13,7 @@ import * as fs from "fs";
 import { down, listClusters, readState, up } from "./controlPlane";
 import { ensureTools, toolPath } from "./toolchain";
 
-const USAGE = "usage: npm run cluster -- up|env|down [name] | list | build";
+const USAGE = "usage: npm run cluster -- up [--node] [name] | env|down [name] | list | build";
 
 /** The shell lines `env` prints; the offline settings keep the pulumi CLI from reaching for the internet. */
 export function envLines(kubeconfig: string): string[] {
@@ -26,7 +27,9 @@ export function envLines(kubeconfig: string): string[] {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-    const [command, name = "local", ...rest] = argv;
+    const [command, ...words] = argv;
+    const node = command === "up" && words.includes("--node");
+    const [name = "local", ...rest] = words.filter((word) => !(node && word === "--node"));
     const log = (line: string) => process.stderr.write(`${line}\n`);
     if (rest.length > 0) {
         log(USAGE);
@@ -38,7 +41,13 @@ async function main(argv: readonly string[]): Promise<number> {
             return 0;
         case "up": {
             ensureTools(log);
-            await up(name, log);
+            const cluster = await up(name, log, { node });
+            if (cluster.node !== undefined) {
+                const { node: started } = cluster;
+                log(
+                    `node ${started.name} is Ready; registries: ${started.publicRegistry.address} (anonymous), ${started.privateRegistry.address} (login in ${started.privateRegistry.loginFile})`,
+                );
+            }
             log(`use it with: eval "$(npm run -s cluster -- env${name === "local" ? "" : ` ${name}`})"`);
             return 0;
         }

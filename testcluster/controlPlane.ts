@@ -1,8 +1,9 @@
 /**
  * A throwaway Kubernetes control plane on loopback: etcd, kube-apiserver and
  * kube-controller-manager (only the controllers that make service accounts,
- * empty deleted namespaces and collect garbage). No nodes and no kubelet: the
- * suite checks objects, not Pods.
+ * empty deleted namespaces and collect garbage). With `node`, also a real
+ * node (./node.ts) and the controllers that turn Deployments into Pods; no
+ * scheduler runs, so a Pod names its node.
  *
  * Everything a cluster has (certificates, tokens, kubeconfig, etcd's data,
  * logs, the processes' ids) lives in one folder of the cache, so that `down`
@@ -16,8 +17,9 @@ import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
 import { httpRequest } from "../components/httpRequest";
+import { Node, cleanUpNode, nodeUnsupportedReason, startNode } from "./node";
 import { binary, cacheDir } from "./toolchain";
-import { waitFor } from "./waitFor";
+import { waitFor, waitForSync } from "./waitFor";
 
 /** The identities every cluster has, each with its own kubeconfig context. */
 export const ADMIN_USER = "regcred-admin";
@@ -33,6 +35,13 @@ export interface Cluster {
     readonly adminContext: string;
     readonly deployerContext: string;
     readonly pids: Readonly<Record<string, number>>;
+    /** The node, when the cluster was started with one. */
+    readonly node?: Node;
+}
+
+export interface UpOptions {
+    /** Start a node too (a kubelet on containerd and runc, and two local registries). */
+    readonly node?: boolean;
 }
 
 /** A cluster name becomes a folder and a context name, so keep it simple. */
@@ -61,10 +70,14 @@ export function readState(name: string): Cluster | undefined {
  * `default` service account exists. A start that fails stops what it started
  * and removes the folder.
  */
-export async function up(name: string, log: (line: string) => void): Promise<Cluster> {
+export async function up(name: string, log: (line: string) => void, options: UpOptions = {}): Promise<Cluster> {
     checkClusterName(name);
+    const unsupported = options.node ? nodeUnsupportedReason() : undefined;
+    if (unsupported !== undefined) {
+        throw new Error(`cannot start a node on this machine: ${unsupported}`);
+    }
     const running = readState(name);
-    if (running !== undefined && (await isReady(running))) {
+    if (running !== undefined && (!options.node || running.node !== undefined) && (await isReady(running))) {
         log(`cluster ${name} is already running: ${running.server}`);
         return running;
     }
@@ -75,10 +88,9 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
     const started = Date.now();
     // A process that exits while we wait for the cluster ends the wait at once.
     const exited: string[] = [];
-    const startProcess = (binaryName: string, args: string[]) => {
-        const child = startDetached(dir, pids, binaryName, args);
-        child.once("exit", (code, signal) => exited.push(`${binaryName} exited (${signal ?? `code ${code}`})`));
-        return child.pid!;
+    const startProcess = (label: string, command: string, args: string[], env?: NodeJS.ProcessEnv) => {
+        const child = startDetached(dir, pids, label, command, args, env);
+        child.once("exit", (code, signal) => exited.push(`${label} exited (${signal ?? `code ${code}`})`));
     };
     const untilReady = (awaited: string, seconds: number, check: () => Promise<boolean>) =>
         waitFor(
@@ -108,7 +120,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
         );
 
         const etcd = `http://127.0.0.1:${etcdClient}`;
-        startProcess("etcd", [
+        startProcess("etcd", binary("etcd"), [
             `--name=${name}`,
             `--data-dir=${path.join(dir, "etcd")}`,
             `--listen-client-urls=${etcd}`,
@@ -122,7 +134,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
         ]);
 
         const server = `https://127.0.0.1:${apiserverPort}`;
-        startProcess("kube-apiserver", [
+        startProcess("kube-apiserver", binary("kube-apiserver"), [
             `--etcd-servers=${etcd}`,
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
@@ -141,7 +153,7 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             `--cert-dir=${path.join(dir, "pki")}`,
         ]);
 
-        const state: Cluster = {
+        let state: Cluster = {
             name,
             dir,
             server,
@@ -157,9 +169,13 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             async () => (await apiGet(state, "/readyz")).status === 200,
         );
 
-        startProcess("kube-controller-manager", [
+        const controllers = ["serviceaccount-controller", "namespace-controller", "garbage-collector-controller"];
+        if (options.node) {
+            controllers.push("deployment-controller", "replicaset-controller");
+        }
+        startProcess("kube-controller-manager", binary("kube-controller-manager"), [
             `--kubeconfig=${path.join(dir, "controller-manager.kubeconfig")}`,
-            "--controllers=serviceaccount-controller,namespace-controller,garbage-collector-controller",
+            `--controllers=${controllers.join(",")}`,
             "--leader-elect=false",
             "--secure-port=0",
         ]);
@@ -168,6 +184,13 @@ export async function up(name: string, log: (line: string) => void): Promise<Clu
             60,
             async () => (await apiGet(state, "/api/v1/namespaces/default/serviceaccounts/default")).status === 200,
         );
+        if (options.node) {
+            const [kubelet, healthz] = await freePorts(2);
+            const node = await startNode(state, { kubelet, healthz }, startProcess, untilReady, (urlPath) =>
+                apiGet(state, urlPath),
+            );
+            state = { ...state, node };
+        }
 
         fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2));
         log(`cluster ${name} is ready at ${server} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -191,10 +214,11 @@ export function down(name: string): boolean {
     } catch {
         // A folder without pids.json started nothing.
     }
-    // The controller manager first, etcd last, as a control plane is taken down.
+    // The node first (kubelet, containerd, registries), etcd last, as a cluster is taken down.
     for (const pid of Object.values(pids).reverse()) {
         stopProcess(pid, dir);
     }
+    cleanUpNode(name, dir);
     fs.rmSync(dir, { recursive: true, force: true });
     return true;
 }
@@ -210,13 +234,20 @@ export function listClusters(): string[] {
  * cluster's folder. Its pid is recorded before anything waits on it, so a
  * failure later still stops it.
  */
-function startDetached(dir: string, pids: Record<string, number>, name: string, args: string[]): ChildProcess {
+function startDetached(
+    dir: string,
+    pids: Record<string, number>,
+    name: string,
+    command: string,
+    args: string[],
+    env?: NodeJS.ProcessEnv,
+): ChildProcess {
     const logFile = fs.openSync(path.join(dir, "logs", `${name}.log`), "a");
     // Detached, in its own process group, so it outlives `npm run cluster -- up`.
-    const child: ChildProcess = spawn(binary(name), args, { detached: true, stdio: ["ignore", logFile, logFile] });
+    const child: ChildProcess = spawn(command, args, { detached: true, stdio: ["ignore", logFile, logFile], env });
     fs.closeSync(logFile);
     if (child.pid === undefined) {
-        throw new Error(`cannot start ${binary(name)}`);
+        throw new Error(`cannot start ${command}`);
     }
     child.unref();
     pids[name] = child.pid;
@@ -244,11 +275,7 @@ function stopProcess(pid: number, dir: string): void {
         return;
     }
     signal("SIGTERM");
-    const deadline = Date.now() + 10_000;
-    while (owned() && Date.now() < deadline) {
-        spawnSync("sleep", ["0.1"]);
-    }
-    if (owned()) {
+    if (!waitForSync(() => !owned(), 10_000, 100)) {
         signal("SIGKILL");
     }
 }

@@ -7,15 +7,15 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Cluster, down, up } from "./controlPlane";
+import { Cluster, UpOptions, down, up } from "./controlPlane";
 import { ensureTools, toolPath } from "./toolchain";
 
 const log = (line: string) => process.stderr.write(`      ${line}\n`);
 
 /** Starts a cluster named for this process, building the pinned tools first if they are missing; stop it when done. */
-export async function startCluster(suffix: string): Promise<Cluster> {
+export async function startCluster(suffix: string, options: UpOptions = {}): Promise<Cluster> {
     ensureTools(log);
-    return up(`e2e-${process.pid}-${suffix}`, log);
+    return up(`e2e-${process.pid}-${suffix}`, log, options);
 }
 
 export function stopCluster(cluster: Cluster | undefined): void {

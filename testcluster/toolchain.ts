@@ -1,6 +1,7 @@
 /**
  * The pinned toolchain of the local test cluster: etcd, the Kubernetes
- * control plane and kubectl, the Pulumi CLI and the Kubernetes provider.
+ * control plane and kubectl, the Pulumi CLI and the Kubernetes provider, and
+ * the node's kubelet, containerd and runc.
  * Each is built with the ordinary `go` client from published modules, in a
  * throwaway wrapper module, into a cache outside the repository keyed by
  * tool and version, so a second run finds it in milliseconds.
@@ -28,6 +29,8 @@ export interface Tool {
     readonly require?: readonly string[];
     readonly tags?: string;
     readonly ldflags: string;
+    /** Built with cgo (runc's nsenter is C, and its seccomp support links libseccomp); the rest are static Go. */
+    readonly cgo?: boolean;
     /** Extra steps in the wrapper module after its requirements are in place. */
     readonly prepare?: (wrapper: string) => void;
 }
@@ -36,6 +39,16 @@ const KUBERNETES = "1.36.3";
 const KUBERNETES_STAGING = "v0.36.3";
 const PULUMI = "3.248.0";
 const PROVIDER = "4.25.0";
+const CONTAINERD = "2.3.7";
+const RUNC = "1.5.2";
+
+/** Without these a Kubernetes binary calls itself v0.0.0, and clients (pulumi-kubernetes among them) choose features by server version. */
+const KUBERNETES_LDFLAGS = ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
+    .map(
+        (pkg) =>
+            `-X ${pkg}.gitVersion=v${KUBERNETES} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${KUBERNETES.split(".")[1]}`,
+    )
+    .join(" ");
 
 export const TOOLS: readonly Tool[] = [
     {
@@ -57,14 +70,7 @@ export const TOOLS: readonly Tool[] = [
             "k8s.io/kubernetes/cmd/kubectl": "kubectl",
         },
         tags: "notest",
-        // Without these the binaries call themselves v0.0.0, and clients
-        // (pulumi-kubernetes among them) choose features by server version.
-        ldflags: ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]
-            .map(
-                (pkg) =>
-                    `-X ${pkg}.gitVersion=v${KUBERNETES} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${KUBERNETES.split(".")[1]}`,
-            )
-            .join(" "),
+        ldflags: KUBERNETES_LDFLAGS,
         prepare: replaceStagingModules,
     },
     {
@@ -85,6 +91,41 @@ export const TOOLS: readonly Tool[] = [
         binaries: { ".": "pulumi-resource-kubernetes" },
         ldflags: `-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${PROVIDER}`,
         prepare: writeProviderMain,
+    },
+    // The node (`npm run cluster -- up --node`). The kubelet is a tool of its
+    // own, not a fourth binary of "kubernetes", so that a cache built before
+    // the node existed keeps its control plane.
+    {
+        name: "kubelet",
+        version: KUBERNETES,
+        module: "k8s.io/kubernetes",
+        moduleVersion: `v${KUBERNETES}`,
+        binaries: { "k8s.io/kubernetes/cmd/kubelet": "kubelet" },
+        tags: "notest",
+        ldflags: KUBERNETES_LDFLAGS,
+        prepare: replaceStagingModules,
+    },
+    {
+        name: "containerd",
+        version: CONTAINERD,
+        module: "github.com/containerd/containerd/v2",
+        moduleVersion: `v${CONTAINERD}`,
+        binaries: {
+            "github.com/containerd/containerd/v2/cmd/containerd": "containerd",
+            "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2": "containerd-shim-runc-v2",
+        },
+        ldflags: `-X github.com/containerd/containerd/v2/version.Version=v${CONTAINERD}`,
+    },
+    {
+        name: "runc",
+        version: RUNC,
+        module: "github.com/opencontainers/runc",
+        moduleVersion: `v${RUNC}`,
+        binaries: { "github.com/opencontainers/runc": "runc" },
+        // Needs Debian's libseccomp-dev, which .ci/run installs.
+        tags: "seccomp",
+        cgo: true,
+        ldflags: `-X main.version=${RUNC}`,
     },
 ];
 
@@ -180,22 +221,22 @@ function buildTool(tool: Tool): void {
     const scratch = path.join(root, "bin.partial");
     const flags = ["-trimpath", `-ldflags=${tool.ldflags}`, ...(tool.tags ? ["-tags", tool.tags] : [])];
     for (const [pkg, name] of Object.entries(tool.binaries)) {
-        go(wrapper, "build", ...flags, "-o", path.join(scratch, name), pkg);
+        goWith("-mod=mod", wrapper, { cgo: tool.cgo }, "build", ...flags, "-o", path.join(scratch, name), pkg);
     }
     fs.renameSync(scratch, binDir(tool));
 }
 
 /** `go` in a throwaway wrapper module, which it may edit. */
 function go(cwd: string, ...args: string[]): void {
-    goWith("-mod=mod", cwd, ...args);
+    goWith("-mod=mod", cwd, {}, ...args);
 }
 
-function goWith(goflags: string, cwd: string, ...args: string[]): void {
+function goWith(goflags: string, cwd: string, { cgo = false }: { cgo?: boolean }, ...args: string[]): void {
     const result = spawnSync("go", args, {
         cwd,
         // Progress to stderr, so that `npm run -s cluster -- env` prints only its exports.
         stdio: ["ignore", process.stderr, "inherit"],
-        env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: goflags, GOWORK: "off" },
+        env: { ...process.env, CGO_ENABLED: cgo ? "1" : "0", GOFLAGS: goflags, GOWORK: "off" },
     });
     if (result.error) {
         throw new Error(
@@ -291,6 +332,14 @@ export function pullProofHelper(log: (line: string) => void = (line) => process.
 }
 
 /**
+ * The static binary that is the node's pause image and every test Pod's app
+ * image (testcluster/sleeper): it sleeps until SIGTERM.
+ */
+export function sleeperBinary(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+    return goHelper("sleeper", log);
+}
+
+/**
  * A Go command of this repository's (testcluster/<name>, its own module),
  * built into the cache under a hash of its source, so an edit rebuilds it
  * and an unchanged one is found at once.
@@ -298,14 +347,15 @@ export function pullProofHelper(log: (line: string) => void = (line) => process.
 function goHelper(name: string, log: (line: string) => void): string {
     const source = path.join(__dirname, name);
     const hash = createHash("sha256");
-    for (const file of ["main.go", "go.mod", "go.sum"]) {
+    // A module without dependencies has no go.sum.
+    for (const file of ["main.go", "go.mod", "go.sum"].filter((file) => fs.existsSync(path.join(source, file)))) {
         hash.update(fs.readFileSync(path.join(source, file)));
     }
     const built = path.join(cacheDir(), "tools", `${name}-${hash.digest("hex").slice(0, 12)}`, name);
     if (!fs.existsSync(built)) {
         log(`building the ${name} helper into ${built}`);
         // -mod=readonly: the committed go.sum is the record; a build never rewrites it.
-        goWith("-mod=readonly", source, "build", "-trimpath", "-o", `${built}.partial`, ".");
+        goWith("-mod=readonly", source, {}, "build", "-trimpath", "-o", `${built}.partial`, ".");
         fs.renameSync(`${built}.partial`, built);
     }
     return built;

@@ -31,3 +31,20 @@ export async function waitFor(done: () => boolean | Promise<boolean>, wait: Wait
         await new Promise((resolve) => setTimeout(resolve, wait.intervalMs));
     }
 }
+
+/**
+ * The same loop for teardown, which stays synchronous (it also runs from a
+ * signal handler, as the process exits) and goes on when time runs out:
+ * whether `done` held before `timeoutMs` passed.
+ */
+export function waitForSync(done: () => boolean, timeoutMs: number, intervalMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (!done()) {
+        if (Date.now() >= deadline) {
+            return false;
+        }
+        Atomics.wait(pause, 0, 0, intervalMs);
+    }
+    return true;
+}

@@ -5,7 +5,11 @@
 //
 //	pullproof serve -dir DIR -user U -password P    a registry on 127.0.0.1 with htpasswd (Basic) auth and TLS;
 //	                                                 prints {"address","ca"} once it listens, then serves until killed
-//	pullproof push -image REF -ca FILE               pushes a small random image; login {username,password} on stdin
+//	pullproof serve -dir DIR -anonymous              the same without auth: anyone may pull and push
+//	pullproof passwd -dir DIR -user U                the serving registry's one user gets the password on stdin
+//	                                                 ({username,password}); the old one is refused from then on
+//	pullproof push -image REF -ca FILE [-binary F]   pushes a small random image, or a runnable one of the static
+//	                                                 binary F; login {username,password} (null: anonymous) on stdin
 //	pullproof resolve -image REF                     the credentials the kubelet picks for REF from the Secret on stdin
 //	pullproof pull-manifest -image REF -ca FILE      pulls REF's manifest with the login on stdin (null: anonymous)
 //	pullproof match                                  which servers' entries the kubelet uses for each image
@@ -14,6 +18,8 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -25,11 +31,13 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +46,12 @@ import (
 	"github.com/distribution/distribution/v3/registry/handlers"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1image "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/crypto/bcrypt"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/kubernetes/pkg/credentialprovider"
@@ -57,7 +69,7 @@ type login struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: pullproof serve|push|resolve|pull-manifest|match [flags]")
+		fail("usage: pullproof serve|passwd|push|resolve|pull-manifest|match [flags]")
 	}
 	flags := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dir := flags.String("dir", "", "serve: the folder for the certificate and htpasswd file")
@@ -65,14 +77,18 @@ func main() {
 	password := flags.String("password", "", "serve: that user's password")
 	image := flags.String("image", "", "the image reference")
 	ca := flags.String("ca", "", "the registry's certificate, to trust")
+	anonymous := flags.Bool("anonymous", false, "serve: no auth at all")
+	binary := flags.String("binary", "", "push: the static binary the image runs")
 	_ = flags.Parse(os.Args[2:])
 
 	var err error
 	switch os.Args[1] {
 	case "serve":
-		err = serve(*dir, *user, *password)
+		err = serve(*dir, *user, *password, *anonymous)
+	case "passwd":
+		err = writeHtpasswd(*dir, *user, readLogin().Password)
 	case "push":
-		err = push(*image, *ca, readLogin())
+		err = push(*image, *ca, *binary, readLogin())
 	case "resolve":
 		err = resolve(*image)
 	case "pull-manifest":
@@ -104,20 +120,21 @@ func printJSON(value any) error {
 	return json.NewEncoder(os.Stdout).Encode(value)
 }
 
-// serve runs distribution's registry application (in memory, htpasswd auth)
-// behind a TLS listener of our own on a free loopback port, so that the
-// caller learns the port only once the registry can answer.
-func serve(dir, user, password string) error {
-	if dir == "" || user == "" || password == "" {
-		return fmt.Errorf("serve needs -dir, -user and -password")
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
-	htpasswd := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte(fmt.Sprintf("%s:%s\n", user, hash)), 0o600); err != nil {
-		return err
+// serve runs distribution's registry application (in memory, htpasswd auth
+// unless anonymous) behind a TLS listener of our own on a free loopback port,
+// so that the caller learns the port only once the registry can answer.
+func serve(dir, user, password string, anonymous bool) error {
+	authConfig := ""
+	if !anonymous {
+		if dir == "" || user == "" || password == "" {
+			return fmt.Errorf("serve needs -dir, -user and -password, or -dir and -anonymous")
+		}
+		if err := writeHtpasswd(dir, user, password); err != nil {
+			return err
+		}
+		authConfig = fmt.Sprintf("auth:\n  htpasswd:\n    realm: pullproof\n    path: %s\n", strconv.Quote(filepath.Join(dir, "htpasswd")))
+	} else if dir == "" {
+		return fmt.Errorf("serve needs -dir")
 	}
 	certificate, caFile, err := selfSigned(dir)
 	if err != nil {
@@ -131,11 +148,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:0
-auth:
-  htpasswd:
-    realm: pullproof
-    path: %s
-`, strconv.Quote(htpasswd))))
+%s`, authConfig)))
 	if err != nil {
 		return err
 	}
@@ -149,6 +162,25 @@ auth:
 		return err
 	}
 	return http.Serve(tlsListener, app)
+}
+
+// writeHtpasswd gives the registry's one user a password. Distribution reads
+// the file again whenever its modification time changes, so a running
+// registry refuses the old password from the next request on; the file is
+// replaced by a rename, so no request ever reads half of it.
+func writeHtpasswd(dir, user, password string) error {
+	if dir == "" || user == "" || password == "" {
+		return fmt.Errorf("a password needs -dir, -user and a password")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(dir, "htpasswd")
+	if err := os.WriteFile(file+".new", []byte(fmt.Sprintf("%s:%s\n", user, hash)), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(file+".new", file)
 }
 
 // selfSigned makes a certificate for 127.0.0.1 that is its own CA, and
@@ -204,12 +236,17 @@ func remoteImage(image, caFile string, l *login) (name.Reference, []remote.Optio
 	return ref, []remote.Option{remote.WithTransport(transport), remote.WithAuth(auth)}, nil
 }
 
-func push(image, caFile string, l *login) error {
+func push(image, caFile, binary string, l *login) error {
 	ref, options, err := remoteImage(image, caFile, l)
 	if err != nil {
 		return err
 	}
-	img, err := random.Image(512, 1)
+	var img v1image.Image
+	if binary == "" {
+		img, err = random.Image(512, 1)
+	} else {
+		img, err = runnableImage(binary)
+	}
 	if err != nil {
 		return err
 	}
@@ -221,6 +258,46 @@ func push(image, caFile string, l *login) error {
 		return err
 	}
 	return printJSON(map[string]string{"digest": digest.String()})
+}
+
+// runnableImage is an image of one layer, the static binary at /<its name>,
+// which is also its entrypoint: what a node needs to run a container.
+func runnableImage(binary string) (v1image.Image, error) {
+	content, err := os.ReadFile(binary)
+	if err != nil {
+		return nil, err
+	}
+	entry := filepath.Base(binary)
+	var layerTar bytes.Buffer
+	writer := tar.NewWriter(&layerTar)
+	if err := writer.WriteHeader(&tar.Header{Name: entry, Mode: 0o755, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+		return nil, err
+	}
+	if _, err := writer.Write(content); err != nil {
+		return nil, err
+	}
+	if err := writer.Close(); err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(layerTar.Bytes())), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	config, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	config = config.DeepCopy()
+	config.OS = "linux"
+	config.Architecture = runtime.GOARCH
+	config.Config.Entrypoint = []string{"/" + entry}
+	return mutate.ConfigFile(img, config)
 }
 
 // resolve builds the kubelet's keyring from the Secret exactly as the API

@@ -1,0 +1,3 @@
+module github.com/regcred/testcluster/sleeper
+
+go 1.26.0
