@@ -191,6 +191,54 @@ export function changeRegistryPassword(node: Node, password: string): Login {
     return login;
 }
 
+/** A request for a manifest, as the private registry logged it: who asked, and what the registry made of the login. */
+export interface ManifestRequest {
+    readonly method: string;
+    /** `/v2/<repository>/manifests/<reference>`. */
+    readonly uri: string;
+    readonly userAgent: string;
+    /** `authorized` as `user`; a `wrong-password` for `user`; or `no-credentials` at all. */
+    readonly outcome: "authorized" | "wrong-password" | "no-credentials";
+    readonly user?: string;
+}
+
+/**
+ * The private registry's manifest requests, in order, from its log
+ * (distribution's logfmt lines): the registry's side of every pull.
+ */
+export function manifestRequests(node: Node): ManifestRequest[] {
+    const log = fs.readFileSync(
+        path.join(path.dirname(node.privateRegistry.dir), "logs", "registry-private.log"),
+        "utf8",
+    );
+    const requests: ManifestRequest[] = [];
+    for (const line of log.split("\n")) {
+        const fields = Object.fromEntries(
+            [...line.matchAll(/([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(([, key, value]) => [
+                key,
+                value.startsWith('"') ? JSON.parse(value) : value,
+            ]),
+        );
+        const uri: string = fields["http.request.uri"] ?? "";
+        if (!/^\/v2\/.+\/manifests\//.test(uri)) {
+            continue;
+        }
+        const request = {
+            method: fields["http.request.method"],
+            uri,
+            userAgent: fields["http.request.useragent"] ?? "",
+        };
+        if (fields.msg === "authorized request") {
+            requests.push({ ...request, outcome: "authorized", user: fields["auth.user.name"] });
+        } else if (/^error authenticating user/.test(fields.msg)) {
+            requests.push({ ...request, outcome: "wrong-password", user: /user "(.*)"/.exec(fields.msg)?.[1] });
+        } else if (/invalid authorization credential/.test(fields.msg)) {
+            requests.push({ ...request, outcome: "no-credentials" });
+        }
+    }
+    return requests;
+}
+
 /** Pushes an image that runs (the sleeper) to one of the node's registries; returns its digest. */
 export function pushRunnableImage(registry: NodeRegistry, image: string, login: Login | null): string {
     const pushed = pullproof(["push", "-image", image, "-ca", registry.caFile, "-binary", sleeperBinary()], login);

@@ -8,8 +8,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { clusterDir } from "../../testcluster/controlPlane";
-import { TOOLS, binDir, cacheDir } from "../../testcluster/toolchain";
+import { clusterDir, readState } from "../../testcluster/controlPlane";
+import { nodeName, processesNaming } from "../../testcluster/node";
+import { TOOLS, binDir, cacheDir, pullProofHelper, sleeperBinary } from "../../testcluster/toolchain";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -22,19 +23,13 @@ function cluster(args: string[], env: NodeJS.ProcessEnv = process.env) {
     });
 }
 
-/** The pids of running processes whose command line mentions `text`. */
-function processesMentioning(text: string): number[] {
+/** Mount points at or under a folder. */
+function mountsUnder(folder: string): string[] {
     return fs
-        .readdirSync("/proc")
-        .filter((entry) => /^\d+$/.test(entry))
-        .filter((pid) => {
-            try {
-                return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
-            } catch {
-                return false;
-            }
-        })
-        .map(Number);
+        .readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .map((line) => line.split(" ")[4])
+        .filter((mountPoint) => mountPoint !== undefined && mountPoint.startsWith(folder));
 }
 
 describe("npm run cluster", function () {
@@ -63,15 +58,58 @@ describe("npm run cluster", function () {
             assert.equal(pulumi, path.join(binDir(TOOLS.find((tool) => tool.name === "pulumi")!), "pulumi"));
             assert.equal(path.basename(provider), "pulumi-resource-kubernetes");
             const folder = clusterDir(name);
-            assert.ok(processesMentioning(folder).length >= 3, "etcd, the API server and the controller manager run");
+            assert.ok(processesNaming(folder).length >= 3, "etcd, the API server and the controller manager run");
 
             const down = cluster(["down", name]);
             assert.equal(down.status, 0, down.stderr);
             assert.equal(fs.existsSync(folder), false);
-            assert.deepEqual(processesMentioning(folder), []);
+            assert.deepEqual(processesNaming(folder), []);
             assert.notEqual(cluster(["env", name]).status, 0);
         } finally {
             cluster(["down", name]);
+        }
+    });
+
+    it("up --node starts clusters side by side, each with a Ready node of its own; down leaves no process, mount, cgroup or file", function () {
+        const names = [`e2e-${process.pid}-node-a`, `e2e-${process.pid}-node-b`];
+        // The node's Go helpers, built here if no test before built them, so that each up takes seconds.
+        this.timeout(15 * 60 * 1000);
+        pullProofHelper();
+        sleeperBinary();
+        try {
+            for (const name of names) {
+                const up = cluster(["up", "--node", name]);
+                assert.equal(up.status, 0, up.stderr);
+                assert.match(
+                    up.stderr,
+                    new RegExp(`node ${nodeName(name)} is Ready; registries: 127\\.0\\.0\\.1:\\d+ \\(anonymous\\)`),
+                );
+            }
+            const [a, b] = names.map((name) => readState(name)!);
+            const shared = [a.node!.publicRegistry.address, a.node!.privateRegistry.address].filter((address) =>
+                [b.node!.publicRegistry.address, b.node!.privateRegistry.address].includes(address),
+            );
+            assert.deepEqual(shared, [], "the clusters share a registry port");
+            for (const state of [a, b]) {
+                const nodes = spawnSync("kubectl", ["--kubeconfig", state.kubeconfig, "get", "nodes", "-o", "name"], {
+                    encoding: "utf8",
+                });
+                assert.equal(nodes.stdout.trim(), `node/${nodeName(state.name)}`, nodes.stderr);
+            }
+            const cgroup = (name: string) => path.join("/sys/fs/cgroup/memory", nodeName(name));
+            assert.ok(fs.existsSync(cgroup(names[0])) && fs.existsSync(cgroup(names[1])));
+
+            for (const name of names) {
+                const folder = clusterDir(name);
+                const down = cluster(["down", name]);
+                assert.equal(down.status, 0, down.stderr);
+                assert.equal(fs.existsSync(folder), false);
+                assert.deepEqual(processesNaming(folder), []);
+                assert.deepEqual(mountsUnder(folder), []);
+                assert.equal(fs.existsSync(cgroup(name)), false, `the cgroup of ${name} is left`);
+            }
+        } finally {
+            names.forEach((name) => cluster(["down", name]));
         }
     });
 
@@ -103,7 +141,7 @@ describe("npm run cluster", function () {
         assert.match(result.stderr, /this API server is broken on purpose/);
         const folder = path.join(cache, "pulumi-registry-credentials", "clusters", "broken");
         assert.equal(fs.existsSync(folder), false);
-        assert.deepEqual(processesMentioning(folder), [], "etcd was stopped");
+        assert.deepEqual(processesNaming(folder), [], "etcd was stopped");
         fs.rmSync(cache, { recursive: true, force: true });
     });
 });
