@@ -4,6 +4,7 @@
  *
  *   up [--node] [name]   start one (default name "local"), building the pinned tools first if needed;
  *                 --node adds a node (kubelet, containerd, runc) and two local registries
+ *   push [name] <repository:tag>   push a runnable image to the node's private registry; prints its reference
  *   env [name]    print `export` lines: KUBECONFIG, and PATH with the pinned tools first
  *   down [name]   stop it and remove its files
  *   list          the clusters that have files in the cache
@@ -11,9 +12,11 @@
  */
 import * as fs from "fs";
 import { down, listClusters, readState, up } from "./controlPlane";
+import { pushRunnableImage, registryLogin } from "./node";
 import { ensureTools, toolPath } from "./toolchain";
 
-const USAGE = "usage: npm run cluster -- up [--node] [name] | env|down [name] | list | build";
+const USAGE =
+    "usage: npm run cluster -- up [--node] [name] | push [name] <repository:tag> | env|down [name] | list | build";
 
 /** The shell lines `env` prints; the offline settings keep the pulumi CLI from reaching for the internet. */
 export function envLines(kubeconfig: string): string[] {
@@ -31,6 +34,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const node = command === "up" && words.includes("--node");
     const [name = "local", ...rest] = words.filter((word) => !(node && word === "--node"));
     const log = (line: string) => process.stderr.write(`${line}\n`);
+    if (command === "push") {
+        return push(words.length > 1 ? words[0] : "local", words[words.length - 1], log);
+    }
     if (rest.length > 0) {
         log(USAGE);
         return 2;
@@ -76,6 +82,19 @@ async function main(argv: readonly string[]): Promise<number> {
             log(USAGE);
             return 2;
     }
+}
+
+/** Pushes the sleeper image, with the registry's login, to `<private registry>/<repository:tag>`. */
+function push(name: string, repository: string | undefined, log: (line: string) => void): number {
+    const node = readState(name)?.node;
+    if (node === undefined || repository === undefined) {
+        log(node === undefined ? `no cluster named ${name} with a node is running` : USAGE);
+        return node === undefined ? 1 : 2;
+    }
+    const image = `${node.privateRegistry.address}/${repository}`;
+    pushRunnableImage(node.privateRegistry, image, registryLogin(node));
+    process.stdout.write(`${image}\n`);
+    return 0;
 }
 
 if (require.main === module) {
