@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import { down, listClusters, readState, up } from "./controlPlane";
-import { pushRunnableImage, registryLogin } from "./node";
+import { checkNodeSupport, pushRunnableImage, registryLogin } from "./node";
 import { ensureTools, toolPath } from "./toolchain";
 
 const USAGE =
@@ -46,6 +46,9 @@ async function main(argv: readonly string[]): Promise<number> {
             ensureTools(log);
             return 0;
         case "up": {
+            if (node) {
+                checkNodeSupport();
+            }
             ensureTools(log);
             const cluster = await up(name, log, { node });
             if (cluster.node !== undefined) {

@@ -17,7 +17,7 @@ import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
 import { httpRequest } from "../components/httpRequest";
-import { Node, cleanUpNode, nodeUnsupportedReason, startNode } from "./node";
+import { Node, checkNodeSupport, cleanUpNode, startNode } from "./node";
 import { binary, cacheDir } from "./toolchain";
 import { waitFor, waitForSync } from "./waitFor";
 
@@ -72,9 +72,8 @@ export function readState(name: string): Cluster | undefined {
  */
 export async function up(name: string, log: (line: string) => void, options: UpOptions = {}): Promise<Cluster> {
     checkClusterName(name);
-    const unsupported = options.node ? nodeUnsupportedReason() : undefined;
-    if (unsupported !== undefined) {
-        throw new Error(`cannot start a node on this machine: ${unsupported}`);
+    if (options.node) {
+        checkNodeSupport();
     }
     const running = readState(name);
     if (running !== undefined && (!options.node || running.node !== undefined) && (await isReady(running))) {

@@ -65,11 +65,16 @@ function cgroupRootOf(cluster: string): string {
     return `/${nodeName(cluster)}`;
 }
 
-/**
- * Why this machine cannot run a node, in one line, or undefined when it can:
- * the kubelet, containerd and runc need root and writable cgroups.
- */
-export function nodeUnsupportedReason(): string | undefined {
+/** Fails, in one line, on a machine that cannot run a node: before anything is built or started. */
+export function checkNodeSupport(): void {
+    const reason = nodeUnsupportedReason();
+    if (reason !== undefined) {
+        throw new Error(`cannot start a node on this machine: ${reason}`);
+    }
+}
+
+/** The kubelet, containerd and runc need root and writable cgroups: what is missing, or undefined. */
+function nodeUnsupportedReason(): string | undefined {
     if (process.getuid?.() !== 0) {
         return "a node needs root (the kubelet, containerd and runc mount, and make cgroups); run as root";
     }
@@ -89,7 +94,8 @@ export function nodeUnsupportedReason(): string | undefined {
 
 /**
  * Starts the registries, containerd and the kubelet of a cluster whose API
- * server is ready, and returns once the Node is Ready.
+ * server is ready (on a machine `checkNodeSupport` passed), and returns once
+ * the Node is Ready.
  */
 export async function startNode(
     cluster: { name: string; dir: string; kubeconfig: string; server: string },
@@ -98,10 +104,6 @@ export async function startNode(
     untilReady: UntilReady,
     apiGet: (urlPath: string) => Promise<{ status: number; body: string }>,
 ): Promise<Node> {
-    const unsupported = nodeUnsupportedReason();
-    if (unsupported !== undefined) {
-        throw new Error(unsupported);
-    }
     const dir = (...parts: string[]) => path.join(cluster.dir, ...parts);
     const name = nodeName(cluster.name);
 

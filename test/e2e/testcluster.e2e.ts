@@ -113,6 +113,33 @@ describe("npm run cluster", function () {
         }
     });
 
+    it("up --node as a user who is not root says so in one line, before it builds or starts anything", function () {
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-cache-"));
+        fs.chmodSync(cache, 0o777);
+        const result = spawnSync(
+            "runuser",
+            [
+                "-u",
+                "nobody",
+                "--",
+                "node",
+                "-r",
+                "ts-node/register/transpile-only",
+                "testcluster/cli.ts",
+                "up",
+                "--node",
+            ],
+            { cwd: ROOT, env: { ...process.env, XDG_CACHE_HOME: cache }, encoding: "utf8", timeout: 60_000 },
+        );
+        assert.equal(result.status, 1, result.stderr);
+        assert.equal(
+            result.stderr,
+            "error: cannot start a node on this machine: a node needs root (the kubelet, containerd and runc mount, and make cgroups); run as root\n",
+        );
+        assert.deepEqual(fs.readdirSync(cache), [], "it wrote to the cache");
+        fs.rmSync(cache, { recursive: true, force: true });
+    });
+
     it("a start that fails says which process died and why, stops what it started, and leaves no folder", function () {
         // A cache whose tools are the real ones, except an API server that dies at once.
         const cache = fs.mkdtempSync(path.join(os.tmpdir(), "regcred-cache-"));
