@@ -17,7 +17,7 @@ import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
 import { httpRequest } from "../components/httpRequest";
-import { Node, checkNodeSupport, cleanUpNode, startNode } from "./node";
+import { Node, checkNodeSupport, cleanUpNode, namesFolder, startNode } from "./node";
 import { binary, cacheDir } from "./toolchain";
 import { waitFor, waitForSync } from "./waitFor";
 
@@ -256,13 +256,7 @@ function startDetached(
 
 /** Stops a process only if it is still one this cluster started (a pid can be reused). */
 function stopProcess(pid: number, dir: string): void {
-    const owned = () => {
-        try {
-            return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
-        } catch {
-            return false;
-        }
-    };
+    const owned = () => namesFolder(pid, dir);
     const signal = (sig: NodeJS.Signals) => {
         try {
             process.kill(pid, sig);

@@ -458,19 +458,26 @@ function processesIn(cgroup: string): number[] {
     return [...own, ...children];
 }
 
-/** Processes whose command line names the folder: a node's shims, which outlive containerd. */
+/** Processes whose command line names something in the folder: a node's shims, which outlive containerd. */
 export function processesNaming(dir: string): number[] {
     return fs
         .readdirSync("/proc")
         .filter((entry) => /^\d+$/.test(entry))
-        .filter((pid) => {
-            try {
-                return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
-            } catch {
-                return false;
-            }
-        })
-        .map(Number);
+        .map(Number)
+        .filter((pid) => namesFolder(pid, dir));
+}
+
+/**
+ * Whether a process's command line names something in the folder: how a
+ * cluster knows its own processes (a pid can be reused). The "/" keeps the
+ * cluster "local" from claiming the processes of "local-2".
+ */
+export function namesFolder(pid: number, dir: string): boolean {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`${dir}/`);
+    } catch {
+        return false;
+    }
 }
 
 function kill(pid: number): void {
