@@ -17,6 +17,7 @@
  * Pod names its node and uses the host's network.
  */
 import { spawnSync } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
@@ -98,7 +99,7 @@ function nodeUnsupportedReason(): string | undefined {
  * the Node is Ready.
  */
 export async function startNode(
-    cluster: { name: string; dir: string; kubeconfig: string; server: string },
+    cluster: { name: string; dir: string; kubeconfig: string },
     ports: { kubelet: number; healthz: number },
     start: StartProcess,
     untilReady: UntilReady,
@@ -107,7 +108,7 @@ export async function startNode(
     const dir = (...parts: string[]) => path.join(cluster.dir, ...parts);
     const name = nodeName(cluster.name);
 
-    const login: Login = { username: "puller", password: `pw-${Math.random().toString(36).slice(2)}` };
+    const login: Login = { username: "puller", password: randomBytes(12).toString("hex") };
     const loginFile = dir("registry-login.json");
     fs.writeFileSync(loginFile, JSON.stringify(login), { mode: 0o600 });
     const publicRegistry = await startRegistry(cluster.dir, "registry-public", ["-anonymous"], start, untilReady);
