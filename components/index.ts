@@ -1,4 +1,5 @@
 export { NamespaceTarget, RegistryCredentialsArgs, RegistryLogin } from "./args";
+export { LabelSelector, LabelSelectorRequirement } from "./namespaceSelector";
 export { DOCKER_HUB_SERVER, ResolvedLogin, decodeAuth, encodeDockerConfig } from "./dockerConfig";
 export { REGISTRY_CREDENTIALS_TYPE, RegistryCredentials } from "./registryCredentials";
 export { VerifyLoginsOptions, VerifyLoginsSetting } from "./verifyLogins";

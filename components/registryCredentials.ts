@@ -4,8 +4,10 @@ import { admissionObjects } from "./admissionPolicy";
 import { RegistryCredentialsArgs } from "./args";
 import { warnIfDeprecated } from "./deprecated";
 import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
-import { NOT_CHECKED, checkCluster } from "./clusterCheck";
+import { NOT_CHECKED, NamespaceListing, checkListed, listNamespaces } from "./clusterCheck";
 import { KubeConnection, UnusableConnection, connectionOrReason } from "./kubeconfig";
+import { DEFAULT_MAX_REMOVED_SHARE, selectNamespaces, selectorText } from "./namespaceSelector";
+import { NamespaceSet } from "./namespaceSetResource";
 import { onMockEngine, settledValue } from "./outputState";
 import { reportCheck, reportFailures } from "./failureReport";
 import { admissionPolicyName, childName, defaultFieldManager } from "./names";
@@ -90,6 +92,17 @@ export class RegistryCredentials extends pulumi.ComponentResource {
      */
     public readonly failures: pulumi.Output<Record<string, string>>;
 
+    /**
+     * Every namespace the component declares a Secret in, listed and
+     * selected, sorted. With `namespaceSelectors`, `secrets` and
+     * `serviceAccounts` gain the selected namespaces only once the cluster has
+     * been listed: read them in an `apply` of this output.
+     */
+    public readonly namespaces: pulumi.Output<string[]>;
+
+    /** Called once every child is declared; see `initialize`. */
+    declare private childrenDeclared: () => void;
+
     constructor(name: string, args: RegistryCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems = validateArgs(name, args);
         if (problems.length > 0) {
@@ -105,20 +118,22 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         );
         warnIfRotationWouldReplace(this);
         warnIfDeprecated(args, this);
-        const targets = rolloutTargets(args);
-        const namespaces = targets.map(({ namespace }) => namespace);
+        const listedTargets = rolloutTargets(args);
+        const listed = listedTargets.map(({ namespace }) => namespace);
 
-        // The cluster is asked once, before anything is written, which namespaces cannot take a
-        // Secret and whether it answers at all; what it says is reported before any Secret
-        // registers, since a preview stops at the first Secret whose dry-run is refused.
+        // The cluster's namespaces are listed once, before anything is written: to check the
+        // listed ones (which cannot take a Secret, whether the cluster answers at all) and to
+        // resolve the selectors. What the check says is reported before any Secret registers,
+        // since a preview stops at the first Secret whose dry-run is refused.
         const cluster = clusterOf(this.getProvider("kubernetes:core/v1:Secret"));
-        const check = onMockEngine()
-            ? Promise.resolve(NOT_CHECKED)
+        const listing: Promise<NamespaceListing | undefined> = onMockEngine()
+            ? Promise.resolve(undefined)
             : settledValue(cluster.connection).then((connection) =>
-                  connection.known ? checkCluster(connection.value, namespaces) : NOT_CHECKED,
+                  connection.known ? listNamespaces(connection.value) : undefined,
               );
+        const check = listing.then((found) => (found === undefined ? NOT_CHECKED : checkListed(found, listed)));
         const checkReported = Promise.all([check, cluster.label]).then(([checked, label]) =>
-            reportCheck(this, label, checked, namespaces),
+            reportCheck(this, label, checked, listed),
         );
         const secretData = {
             ".dockerconfigjson": pulumi.all([this.dockerConfigJson, checkReported]).apply(([config]) => base64(config)),
@@ -127,22 +142,50 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         // The Secrets are declared right here, not in a helper: the SDK
         // records the whole call stack of every resource it registers, so
         // each frame between the caller and a child costs memory per child
-        // (BENCHMARKS.md, "Where the time goes").
+        // (BENCHMARKS.md, "Where the time goes"). Selected namespaces are declared
+        // once the cluster has been listed, by the same function.
         const secretAnnotations = { ...SECRET_ANNOTATIONS, [FIELD_MANAGER_ANNOTATION]: this.fieldManager };
         this.secrets = {};
-        for (const { namespace } of targets) {
-            this.secrets[namespace] = new k8s.core.v1.Secret(
-                childName(name, namespace),
-                {
-                    metadata: { name: this.secretName, namespace, annotations: secretAnnotations },
-                    type: "kubernetes.io/dockerconfigjson",
-                    data: secretData,
-                },
-                { parent: this },
-            );
-        }
+        this.serviceAccounts = [];
+        const declareSecrets = (targets: readonly RolloutTarget[]) => {
+            for (const { namespace, serviceAccounts } of targets) {
+                this.secrets[namespace] = new k8s.core.v1.Secret(
+                    childName(name, namespace),
+                    {
+                        metadata: { name: this.secretName, namespace, annotations: secretAnnotations },
+                        type: "kubernetes.io/dockerconfigjson",
+                        data: secretData,
+                    },
+                    { parent: this },
+                );
+                this.serviceAccounts.push(...serviceAccounts.map((account) => entryKey(namespace, account)));
+            }
+        };
+        declareSecrets(listedTargets);
 
-        const settled = settledSecrets(this.secrets);
+        // Every target, listed and selected, once the selected ones are declared too.
+        const selectors = args.namespaceSelectors;
+        const declared: Promise<readonly RolloutTarget[]> =
+            selectors === undefined
+                ? Promise.resolve(listedTargets)
+                : Promise.all([listing, cluster.label]).then(([found, label]) => {
+                      const selected = this.selectedTargets(args, listed, found, label);
+                      declareSecrets(selected);
+                      const all = [...listedTargets, ...selected];
+                      this.namespaceSet = new NamespaceSet(
+                          `${name}/namespaces`,
+                          {
+                              namespaces: all.map(({ namespace }) => namespace).sort(),
+                              maxRemovedShare: args.maxRemovedShare ?? DEFAULT_MAX_REMOVED_SHARE,
+                          },
+                          { parent: this },
+                      );
+                      return all;
+                  });
+        void declared.finally(() => this.childrenDeclared());
+        const allNamespaces = declared.then((targets) => targets.map(({ namespace }) => namespace));
+
+        const settled = declared.then(() => settledSecrets(this.secrets));
         const landed = settled.then(({ landed }) => landed);
 
         // Attached once every Secret has settled, and only where it landed:
@@ -160,49 +203,55 @@ export class RegistryCredentials extends pulumi.ComponentResource {
                 parent: this,
                 dependsOn: landedResources,
             });
-            this.serviceAccounts = [];
-        } else {
-            const entries = Object.fromEntries(
-                targets.flatMap(({ namespace, serviceAccounts }) =>
-                    serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName]),
+        } else if (this.serviceAccounts.length > 0 || (selectors !== undefined && defaultAccounts(args).length > 0)) {
+            const entries = declared.then((targets) =>
+                Object.fromEntries(
+                    targets.flatMap(({ namespace, serviceAccounts }) =>
+                        serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName]),
+                    ),
                 ),
             );
-            this.serviceAccounts = Object.keys(entries);
-            if (this.serviceAccounts.length > 0) {
-                const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
-                    namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
-                );
-                this.serviceAccountEntries = new ServiceAccountEntries(
-                    `${name}/service-accounts`,
-                    {
-                        entries,
-                        held,
-                        connection: cluster.connection,
-                        fieldManager: this.fieldManager,
-                        waitSeconds: args.serviceAccountWaitSeconds ?? DEFAULT_WAIT_SECONDS,
-                    },
-                    { parent: this, dependsOn: landedResources },
-                );
-                entryFailures = settledValue(this.serviceAccountEntries.failures).then((failures) =>
-                    failures.known
-                        ? (failures.value ?? {})
-                        : pulumi.runtime.isDryRun()
-                          ? {}
-                          : { "*": "the service-account entries resource failed (its own error says why)" },
-                );
-            }
+            const held = Promise.all([check, landed, allNamespaces]).then(([checked, inPlace, namespaces]) =>
+                namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
+            );
+            this.serviceAccountEntries = new ServiceAccountEntries(
+                `${name}/service-accounts`,
+                {
+                    entries,
+                    held,
+                    connection: cluster.connection,
+                    fieldManager: this.fieldManager,
+                    waitSeconds: args.serviceAccountWaitSeconds ?? DEFAULT_WAIT_SECONDS,
+                },
+                { parent: this, dependsOn: landedResources },
+            );
+            entryFailures = settledValue(this.serviceAccountEntries.failures).then((failures) =>
+                failures.known
+                    ? (failures.value ?? {})
+                    : pulumi.runtime.isDryRun()
+                      ? {}
+                      : { "*": "the service-account entries resource failed (its own error says why)" },
+            );
         }
 
+        this.namespaces = pulumi.output(allNamespaces);
         this.failures = pulumi.output(
-            Promise.all([check, landed, entryFailures, cluster.label, checkReported]).then(
-                ([checked, inPlace, entryProblems, label]) =>
-                    reportFailures(this, {
-                        label,
-                        check: checked,
-                        namespaces,
-                        landed: inPlace,
-                        entryFailures: entryProblems,
-                    }),
+            Promise.all([
+                check,
+                landed,
+                entryFailures,
+                cluster.label,
+                allNamespaces,
+                declared.then(() => this.removalRefused()),
+                checkReported,
+            ]).then(([checked, inPlace, entryProblems, label, namespaces]) =>
+                reportFailures(this, {
+                    label,
+                    check: checked,
+                    namespaces,
+                    landed: inPlace,
+                    entryFailures: entryProblems,
+                }),
             ),
         );
 
@@ -210,10 +259,87 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             secretName: this.secretName,
             fieldManager: this.fieldManager,
             dockerConfigJson: this.dockerConfigJson,
-            namespaces: Object.keys(this.secrets),
-            serviceAccounts: this.serviceAccounts,
+            namespaces: this.namespaces,
+            serviceAccounts: this.namespaces.apply(() => this.serviceAccounts),
             failures: this.failures,
         });
+    }
+
+    /**
+     * The SDK waits for this before it reads a component's children, for a
+     * resource that has `dependsOn: [component]`. Selected namespaces' Secrets
+     * are declared after the cluster is listed, so it resolves only once they
+     * are: a workload depending on the component then waits for them too.
+     */
+    protected override async initialize(): Promise<unknown> {
+        await new Promise<void>((resolve) => (this.childrenDeclared = resolve));
+        return undefined;
+    }
+
+    /** With selectors: the set this update rolls out to, kept in state for the removal guard. */
+    private namespaceSet?: NamespaceSet;
+
+    /**
+     * The namespaces the selectors add, each with the component's service
+     * accounts. A list that failed, or selectors that match nothing when
+     * that was not allowed, is an error on the component, which fails the
+     * preview or update: the engine then deletes nothing the program left
+     * out, so a failed list never reads as "no namespaces".
+     */
+    private selectedTargets(
+        args: RegistryCredentialsArgs,
+        listed: readonly string[],
+        found: NamespaceListing | undefined,
+        label: string,
+    ): RolloutTarget[] {
+        const selectors = args.namespaceSelectors ?? [];
+        const described = selectors.map((selector) => `"${selectorText(selector)}"`).join(" or ");
+        if (found === undefined) {
+            void pulumi.log.warn(
+                `namespaceSelectors (${described}) are resolved against the cluster at preview and up; offline, only the listed namespaces are declared.`,
+                this,
+            );
+            return [];
+        }
+        if (!("namespaces" in found)) {
+            const reason =
+                "unreachable" in found ? `the cluster cannot be reached: ${found.unreachable}` : found.unlisted;
+            void pulumi.log.error(
+                `On ${label}: namespaceSelectors (${described}) could not be resolved, because ${reason}. ` +
+                    "Nothing was added or removed. Selecting namespaces by label needs `list` on namespaces, cluster-wide (README, RBAC).",
+                this,
+            );
+            return [];
+        }
+        const result = selectNamespaces(
+            { selectors, exclude: args.excludeNamespaces, listed, allowEmpty: args.allowEmptySelection },
+            found.namespaces,
+        );
+        if (result.empty !== undefined) {
+            void pulumi.log.error(`On ${label}: ${result.empty}.`, this);
+        }
+        for (const [namespace, note] of Object.entries(result.skipped)) {
+            void pulumi.log.info(`On ${label}: namespace ${namespace} ${note}.`, this);
+        }
+        const accounts = defaultAccounts(args);
+        return result.selected.map((namespace) => ({ namespace, serviceAccounts: accounts }));
+    }
+
+    /**
+     * After an update, whether the removal guard refused it: then the engine
+     * has printed why, and this error fails the program too, so that nothing
+     * the program left out is deleted.
+     */
+    private async removalRefused(): Promise<void> {
+        if (this.namespaceSet === undefined || pulumi.runtime.isDryRun()) {
+            return;
+        }
+        if (!(await settledValue(this.namespaceSet.namespaces)).known) {
+            void pulumi.log.error(
+                "The removal guard refused this update (its error above names the namespaces and maxRemovedShare); nothing was removed.",
+                this,
+            );
+        }
     }
 }
 
@@ -288,12 +414,18 @@ interface RolloutTarget {
     readonly serviceAccounts: readonly string[];
 }
 
+/** The listed namespaces, each with its own service accounts or the component's. */
 function rolloutTargets(args: RegistryCredentialsArgs): RolloutTarget[] {
-    const fallback = args.attach === "admissionPolicy" ? [] : (args.serviceAccounts ?? ["default"]);
-    return args.namespaces.map((target) => {
+    const fallback = defaultAccounts(args);
+    return (args.namespaces ?? []).map((target) => {
         const own = typeof target === "string" ? { name: target } : target;
         return { namespace: own.name, serviceAccounts: own.serviceAccounts ?? fallback };
     });
+}
+
+/** The service accounts of a namespace that names none of its own: every selected one, say. */
+function defaultAccounts(args: RegistryCredentialsArgs): readonly string[] {
+    return args.attach === "admissionPolicy" ? [] : (args.serviceAccounts ?? ["default"]);
 }
 
 /**
