@@ -3,12 +3,16 @@
  * Pulumi's state so that the next update can be compared with it: the one
  * thing a program cannot read on its own is what it declared last time.
  *
- * Its `check` is the removal guard. An update that would take the Secret
- * away from more than `maxRemovedShare` of those namespaces fails the check,
- * in the preview and in the update, naming the namespaces and the setting
- * that allows it; the component then fails the program, and the engine
- * deletes nothing a failed program left out. `pulumi preview --diff` shows
- * the namespaces added and removed, one line each.
+ * Its `check` is the guard of the selection. An update that would take the
+ * Secret away from more than `maxRemovedShare` of those namespaces fails the
+ * check, in the preview and in the update, naming the namespaces and the
+ * setting that allows it; so does one whose selectors could not be resolved
+ * (`refusal`). A failed check stops the whole deployment before any delete:
+ * the engine treats the resource as invalid and bails. (An error the program
+ * merely logs does not: the SDK signals the engine that the program is done
+ * before it reports the error, and the engine deletes whatever the program
+ * left out.) `pulumi preview --diff` shows the namespaces added and removed,
+ * one line each.
  *
  * A dynamic resource with no side effects: create and update only store
  * their inputs.
@@ -21,11 +25,18 @@ export interface NamespaceSetArgs {
     readonly namespaces: pulumi.Input<string[]>;
     /** The share of the last update's namespaces this update may remove. */
     readonly maxRemovedShare: pulumi.Input<number>;
+    /**
+     * Set when the selection could not be resolved (the list failed, or the
+     * selectors matched nothing): why. The check then fails with it, whatever
+     * the namespaces.
+     */
+    readonly refusal?: pulumi.Input<string>;
 }
 
 interface State {
     readonly namespaces: string[];
     readonly maxRemovedShare: number;
+    readonly refusal?: string;
 }
 
 export class NamespaceSet extends pulumi.dynamic.Resource {
@@ -40,9 +51,10 @@ export class NamespaceSet extends pulumi.dynamic.Resource {
 export const namespaceSetProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<State>, news: State) {
         const refusal =
-            olds.namespaces === undefined
+            news.refusal ??
+            (olds.namespaces === undefined
                 ? undefined
-                : removalRefusal(olds.namespaces, news.namespaces, news.maxRemovedShare);
+                : removalRefusal(olds.namespaces, news.namespaces, news.maxRemovedShare));
         return refusal === undefined
             ? { inputs: news }
             : { inputs: news, failures: [{ property: "namespaces", reason: refusal }] };

@@ -64,10 +64,16 @@ export class RegistryCredentials extends pulumi.ComponentResource {
     public readonly secrets: Record<string, k8s.core.v1.Secret>;
     /** The service accounts that get our entry, as `"namespace/serviceAccount"` (none with `attach: "admissionPolicy"`). */
     public readonly serviceAccounts: string[];
-    /** The resource that keeps our entry in those service accounts, if there are any. */
-    public readonly serviceAccountEntries?: ServiceAccountEntries;
-    /** With `attach: "admissionPolicy"`: the MutatingAdmissionPolicy and its binding. */
-    public readonly admissionPolicy?: {
+    /**
+     * The resource that keeps our entry in those service accounts, if there
+     * are any. With `namespaceSelectors`, set once the cluster has been listed.
+     */
+    public serviceAccountEntries?: ServiceAccountEntries;
+    /**
+     * With `attach: "admissionPolicy"`: the MutatingAdmissionPolicy and its
+     * binding. With `namespaceSelectors`, set once the cluster has been listed.
+     */
+    public admissionPolicy?: {
         policy: k8s.apiextensions.CustomResource;
         binding: k8s.apiextensions.CustomResource;
     };
@@ -164,26 +170,29 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         declareSecrets(listedTargets);
 
         // Every target, listed and selected, once the selected ones are declared too.
+        // Every target, listed and selected, once the selected ones are declared too; `resolved`
+        // is false when the selectors could not be resolved (the error is on the component).
         const selectors = args.namespaceSelectors;
-        const declared: Promise<readonly RolloutTarget[]> =
+        const declared: Promise<{ targets: readonly RolloutTarget[]; resolved: boolean }> =
             selectors === undefined
-                ? Promise.resolve(listedTargets)
+                ? Promise.resolve({ targets: listedTargets, resolved: true })
                 : Promise.all([listing, cluster.label]).then(([found, label]) => {
-                      const selected = this.selectedTargets(args, listed, found, label);
+                      const selection = this.selectedTargets(args, listed, found, label);
+                      const selected = "refusal" in selection ? [] : selection.selected;
                       declareSecrets(selected);
-                      const all = [...listedTargets, ...selected];
+                      const targets = [...listedTargets, ...selected];
                       this.namespaceSet = new NamespaceSet(
                           `${name}/namespaces`,
                           {
-                              namespaces: all.map(({ namespace }) => namespace).sort(),
+                              namespaces: targets.map(({ namespace }) => namespace).sort(),
                               maxRemovedShare: args.maxRemovedShare ?? DEFAULT_MAX_REMOVED_SHARE,
+                              refusal: "refusal" in selection ? selection.refusal : undefined,
                           },
                           { parent: this },
                       );
-                      return all;
+                      return { targets, resolved: !("refusal" in selection) };
                   });
-        void declared.finally(() => this.childrenDeclared());
-        const allNamespaces = declared.then((targets) => targets.map(({ namespace }) => namespace));
+        const allNamespaces = declared.then(({ targets }) => targets.map(({ namespace }) => namespace));
 
         const settled = declared.then(() => settledSecrets(this.secrets));
         const landed = settled.then(({ landed }) => landed);
@@ -191,30 +200,34 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         // Attached once every Secret has settled, and only where it landed:
         // nothing ever names a Secret that is not there, and one namespace
         // that fails holds back no other (see ServiceAccountEntries' `held`).
-        let entryFailures: Promise<Record<string, string>> = Promise.resolve({});
         const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) =>
             [...inPlace].map((namespace) => this.secrets[namespace]),
         );
-        if (args.attach === "admissionPolicy") {
-            // The binding selects the namespaces where our Secret exists after this run (one whose
-            // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
-            const withSecret = settled.then(({ existing }) => [...existing]);
-            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, {
-                parent: this,
-                dependsOn: landedResources,
-            });
-        } else if (this.serviceAccounts.length > 0 || (selectors !== undefined && defaultAccounts(args).length > 0)) {
-            const entries = declared.then((targets) =>
-                Object.fromEntries(
-                    targets.flatMap(({ namespace, serviceAccounts }) =>
-                        serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName]),
-                    ),
+        const attach = (targets: readonly RolloutTarget[]): Promise<Record<string, string>> => {
+            if (args.attach === "admissionPolicy") {
+                // The binding selects the namespaces where our Secret exists after this run (one whose
+                // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
+                const withSecret = settled.then(({ existing }) => [...existing]);
+                this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, {
+                    parent: this,
+                    dependsOn: landedResources,
+                });
+                return Promise.resolve({});
+            }
+            const entries = Object.fromEntries(
+                targets.flatMap(({ namespace, serviceAccounts }) =>
+                    serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName]),
                 ),
             );
-            const held = Promise.all([check, landed, allNamespaces]).then(([checked, inPlace, namespaces]) =>
+            // With selectors, kept even while nothing is selected, so that the entries go when the namespaces do.
+            if (Object.keys(entries).length === 0 && !(selectors !== undefined && defaultAccounts(args).length > 0)) {
+                return Promise.resolve({});
+            }
+            const namespaces = targets.map(({ namespace }) => namespace);
+            const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
                 namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
             );
-            this.serviceAccountEntries = new ServiceAccountEntries(
+            const resource = new ServiceAccountEntries(
                 `${name}/service-accounts`,
                 {
                     entries,
@@ -225,33 +238,38 @@ export class RegistryCredentials extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: landedResources },
             );
-            entryFailures = settledValue(this.serviceAccountEntries.failures).then((failures) =>
+            this.serviceAccountEntries = resource;
+            return settledValue(resource.failures).then((failures) =>
                 failures.known
                     ? (failures.value ?? {})
                     : pulumi.runtime.isDryRun()
                       ? {}
                       : { "*": "the service-account entries resource failed (its own error says why)" },
             );
-        }
+        };
+        // Without selectors, everything is declared now, as before. With them, the entries (or the
+        // policy) wait for the selection and its guard, and are not declared at all when either
+        // refused: the update stops (see selectedTargets), and they stay exactly as they are, never
+        // updated to drop the namespaces that could not be listed.
+        const entryFailures: Promise<Record<string, string>> =
+            selectors === undefined
+                ? attach(listedTargets)
+                : declared.then(async ({ targets, resolved }) =>
+                      resolved && (await this.removalAllowed()) ? attach(targets) : {},
+                  );
+        void entryFailures.finally(() => this.childrenDeclared());
 
         this.namespaces = pulumi.output(allNamespaces);
         this.failures = pulumi.output(
-            Promise.all([
-                check,
-                landed,
-                entryFailures,
-                cluster.label,
-                allNamespaces,
-                declared.then(() => this.removalRefused()),
-                checkReported,
-            ]).then(([checked, inPlace, entryProblems, label, namespaces]) =>
-                reportFailures(this, {
-                    label,
-                    check: checked,
-                    namespaces,
-                    landed: inPlace,
-                    entryFailures: entryProblems,
-                }),
+            Promise.all([check, landed, entryFailures, cluster.label, allNamespaces, checkReported]).then(
+                ([checked, inPlace, entryProblems, label, namespaces]) =>
+                    reportFailures(this, {
+                        label,
+                        check: checked,
+                        namespaces,
+                        landed: inPlace,
+                        entryFailures: entryProblems,
+                    }),
             ),
         );
 
@@ -281,17 +299,18 @@ export class RegistryCredentials extends pulumi.ComponentResource {
 
     /**
      * The namespaces the selectors add, each with the component's service
-     * accounts. A list that failed, or selectors that match nothing when
-     * that was not allowed, is an error on the component, which fails the
-     * preview or update: the engine then deletes nothing the program left
-     * out, so a failed list never reads as "no namespaces".
+     * accounts; or, when the list failed or the selectors matched nothing
+     * (unless allowed), why not. That reason is an error on the component,
+     * and the NamespaceSet's check fails with it, which stops the preview or
+     * update before anything is removed: a failed list never reads as "no
+     * namespaces". (A logged error alone would not stop the engine's deletes.)
      */
     private selectedTargets(
         args: RegistryCredentialsArgs,
         listed: readonly string[],
         found: NamespaceListing | undefined,
         label: string,
-    ): RolloutTarget[] {
+    ): { selected: RolloutTarget[] } | { refusal: string } {
         const selectors = args.namespaceSelectors ?? [];
         const described = selectors.map((selector) => `"${selectorText(selector)}"`).join(" or ");
         if (found === undefined) {
@@ -299,47 +318,58 @@ export class RegistryCredentials extends pulumi.ComponentResource {
                 `namespaceSelectors (${described}) are resolved against the cluster at preview and up; offline, only the listed namespaces are declared.`,
                 this,
             );
-            return [];
+            return { selected: [] };
         }
+        let refusal: string | undefined;
         if (!("namespaces" in found)) {
             const reason =
                 "unreachable" in found ? `the cluster cannot be reached: ${found.unreachable}` : found.unlisted;
-            void pulumi.log.error(
+            refusal =
                 `On ${label}: namespaceSelectors (${described}) could not be resolved, because ${reason}. ` +
-                    "Nothing was added or removed. Selecting namespaces by label needs `list` on namespaces, cluster-wide (README, RBAC).",
-                this,
-            );
-            return [];
+                "Nothing was added or removed. Selecting namespaces by label needs `list` on namespaces, cluster-wide (README, RBAC).";
         }
-        const result = selectNamespaces(
-            { selectors, exclude: args.excludeNamespaces, listed, allowEmpty: args.allowEmptySelection },
-            found.namespaces,
-        );
-        if (result.empty !== undefined) {
-            void pulumi.log.error(`On ${label}: ${result.empty}.`, this);
+        const result =
+            refusal === undefined && "namespaces" in found
+                ? selectNamespaces(
+                      { selectors, exclude: args.excludeNamespaces, listed, allowEmpty: args.allowEmptySelection },
+                      found.namespaces,
+                  )
+                : undefined;
+        if (result?.empty !== undefined) {
+            refusal = `On ${label}: ${result.empty}. Nothing was added or removed.`;
+        }
+        if (refusal !== undefined || result === undefined) {
+            // Logged on the component for its summary; the NamespaceSet's check fails with it, which stops the update.
+            void pulumi.log.error(refusal ?? "", this);
+            return { refusal: refusal ?? "" };
         }
         for (const [namespace, note] of Object.entries(result.skipped)) {
             void pulumi.log.info(`On ${label}: namespace ${namespace} ${note}.`, this);
         }
         const accounts = defaultAccounts(args);
-        return result.selected.map((namespace) => ({ namespace, serviceAccounts: accounts }));
+        return { selected: result.selected.map((namespace) => ({ namespace, serviceAccounts: accounts })) };
     }
 
     /**
-     * After an update, whether the removal guard refused it: then the engine
-     * has printed why, and this error fails the program too, so that nothing
-     * the program left out is deleted.
+     * In an update, whether the NamespaceSet's check let it through. If not,
+     * the engine has printed why and stops the update before any delete
+     * (an invalid resource makes it bail); the entries (or the policy) are
+     * then not declared, so that none is taken away meanwhile. A preview
+     * does not wait: a refusal fails it anyway, and otherwise it shows the
+     * entries.
      */
-    private async removalRefused(): Promise<void> {
+    private async removalAllowed(): Promise<boolean> {
         if (this.namespaceSet === undefined || pulumi.runtime.isDryRun()) {
-            return;
+            return true;
         }
-        if (!(await settledValue(this.namespaceSet.namespaces)).known) {
-            void pulumi.log.error(
-                "The removal guard refused this update (its error above names the namespaces and maxRemovedShare); nothing was removed.",
-                this,
-            );
+        if ((await settledValue(this.namespaceSet.namespaces)).known) {
+            return true;
         }
+        void pulumi.log.error(
+            "The removal guard refused this update (its error above names the namespaces and maxRemovedShare); nothing was removed.",
+            this,
+        );
+        return false;
     }
 }
 

@@ -5,6 +5,7 @@
  * it reads, and what the component declares offline.
  */
 import { strict as assert } from "assert";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Registration, loadComponents, registered, valueOf } from "./mocks";
 import { listNamespaces } from "../components/clusterCheck";
@@ -237,6 +238,15 @@ describe("choosing namespaces by label", () => {
             );
             assert.equal(allowed.failures, undefined);
         });
+
+        it("fails the NamespaceSet's check with the component's reason when the selection could not be resolved, even on a first update", async () => {
+            const provider = namespaceSetProvider as Required<typeof namespaceSetProvider>;
+            const refusal = "namespaceSelectors could not be resolved";
+            for (const olds of [{}, { namespaces: ten, maxRemovedShare: 0.25 }]) {
+                const checked = await provider.check(olds, { namespaces: ten, maxRemovedShare: 1, refusal });
+                assert.deepEqual(checked.failures, [{ property: "namespaces", reason: refusal }]);
+            }
+        });
     });
 
     describe("the one list it reads", () => {
@@ -317,6 +327,33 @@ describe("choosing namespaces by label", () => {
             const entries = registrations.find((r) => r.name === "regcred/service-accounts");
             assert.ok(entries, "no entries resource");
             assert.deepEqual(entries.inputs.entries, {});
+        });
+
+        it("a workload with dependsOn: [component] waits for the children declared after the list too", async () => {
+            let workload!: k8s.apps.v1.Deployment;
+            const registrations = await registered(() => {
+                const component = new lib.RegistryCredentials("regcred", {
+                    registries: [robot],
+                    namespaces: ["shop"],
+                    namespaceSelectors: [{}],
+                });
+                workload = new k8s.apps.v1.Deployment(
+                    "app",
+                    { spec: { selector: {}, template: {} } },
+                    { dependsOn: [component] },
+                );
+                return [workload];
+            });
+            const workloadUrn = await valueOf(workload.urn);
+            const children = registrations.filter((r) => r.custom && r.urn !== workloadUrn);
+            // The Secret, and the NamespaceSet and entries resource, which are declared only once the selection is.
+            assert.deepEqual(children.map((r) => r.name).sort(), [
+                "regcred/namespaces",
+                "regcred/service-accounts",
+                "regcred/shop",
+            ]);
+            const dependencies = registrations.find((r) => r.urn === workloadUrn)!.dependencies;
+            assert.deepEqual([...dependencies].sort(), children.map((r) => r.urn).sort());
         });
 
         it("without selectors, declares no NamespaceSet", async () => {

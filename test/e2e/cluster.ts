@@ -33,6 +33,34 @@ export function deleteNamespace(cluster: Cluster, namespace: string): void {
     kubectl(cluster, ["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
 }
 
+/** Sets a namespace's labels (`key=value`, or `key-` to remove one), as a user relabelling it would. */
+export function labelNamespace(cluster: Cluster, namespace: string, ...labels: string[]): void {
+    kubectlOk(cluster, "label", "namespace", namespace, "--overwrite", ...labels);
+}
+
+/** A namespace that stays `Terminating`: a finalizer of nobody's holds it, as a namespace looks while its owner tears it down. */
+export async function terminatingNamespace(cluster: Cluster, namespace: string, ...labels: string[]): Promise<void> {
+    await createNamespace(cluster, namespace);
+    if (labels.length > 0) {
+        labelNamespace(cluster, namespace, ...labels);
+    }
+    kubectlOk(
+        cluster,
+        "patch",
+        "namespace",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":["e2e.example.com/hold"]}}',
+    );
+    kubectlOk(cluster, "delete", "namespace", namespace, "--wait=false");
+}
+
+/** Lets a namespace held by {@link terminatingNamespace} finish its deletion. */
+export function release(cluster: Cluster, namespace: string): void {
+    kubectl(cluster, ["patch", "namespace", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+}
+
 /** The names in a service account's `imagePullSecrets`, in order; undefined when it has no list. */
 export function imagePullSecretNames(
     cluster: Cluster,
