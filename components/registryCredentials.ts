@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { admissionObjects } from "./admissionPolicy";
 import { RegistryCredentialsArgs } from "./args";
 import { warnIfDeprecated } from "./deprecated";
-import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
+import { DOCKER_HUB_SERVER, decodeAuth, encodeDockerConfig } from "./dockerConfig";
+import { LoginIdentity, shortLivedWarnings } from "./shortLivedTokens";
 import { NOT_CHECKED, NamespaceListing, checkListed, listNamespaces } from "./clusterCheck";
 import { KubeConnection, UnusableConnection, connectionOrReason } from "./kubeconfig";
 import { DEFAULT_MAX_REMOVED_SHARE, selectNamespaces, selectorText } from "./namespaceSelector";
@@ -124,6 +125,7 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         );
         warnIfRotationWouldReplace(this);
         warnIfDeprecated(args, this);
+        warnIfShortLived(args, this);
         const listedTargets = rolloutTargets(args);
         const listed = listedTargets.map(({ namespace }) => namespace);
 
@@ -580,6 +582,47 @@ function dockerConfigJson(
     return pulumi
         .output(args.dockerConfigJson ?? "")
         .apply((config) => checked(dockerConfigProblems(config), () => config));
+}
+
+/**
+ * Warns of each login that expires within hours (shortLivedTokens.ts). It
+ * reads servers and user names only, once known; a config that does not
+ * parse is the config check's to report.
+ */
+function warnIfShortLived(args: RegistryCredentialsArgs, component: pulumi.Resource): void {
+    const identities: pulumi.Output<LoginIdentity[]> =
+        args.registries !== undefined
+            ? pulumi.output(args.registries).apply((logins) =>
+                  (Array.isArray(logins) ? logins : []).map((login) => ({
+                      server: String(login?.server ?? DOCKER_HUB_SERVER),
+                      username: String(login?.username ?? ""),
+                  })),
+              )
+            : pulumi.output(args.dockerConfigJson ?? "").apply(identitiesInConfig);
+    identities.apply((logins) => {
+        for (const warning of shortLivedWarnings(logins)) {
+            void pulumi.log.warn(warning, component);
+        }
+    });
+}
+
+function identitiesInConfig(config: string): LoginIdentity[] {
+    try {
+        const auths = JSON.parse(config)?.auths ?? {};
+        return Object.entries(auths as Record<string, { username?: unknown; auth?: unknown }>).map(
+            ([server, entry]) => ({
+                server,
+                username:
+                    typeof entry?.username === "string"
+                        ? entry.username
+                        : typeof entry?.auth === "string"
+                          ? (decodeAuth(entry.auth)?.username ?? "")
+                          : "",
+            }),
+        );
+    } catch {
+        return [];
+    }
 }
 
 /**
