@@ -171,15 +171,28 @@ describe("namespaces chosen by label, on a real API server", function () {
         });
     });
 
-    it("selectors that match nothing fail the up, unless an empty set is allowed", async function () {
+    it("selectors that match nothing fail the up and remove nothing, unless an empty set is allowed", async function () {
         const cluster = sharedCluster();
+        await labelled(cluster, "empty", ["sel-empty"]);
+        const program = (allowEmptySelection?: boolean) =>
+            credentials([], { namespaceSelectors: selecting("empty"), allowEmptySelection });
         await withStack(cluster, "selectors-empty", async (stack) => {
-            const error = await stack.upFails(credentials([], { namespaceSelectors: selecting("nobody") }));
+            await stack.up(program());
+            assert.ok(rolledOut(cluster, "sel-empty"));
+
+            // Its label gone, the selector matches nothing: an error, and its Secret and entry stay.
+            labelNamespace(cluster, "sel-empty", "e2e-selectors-");
+            const error = await stack.upFails(program());
             assert.match(
                 error,
-                /namespaceSelectors match no namespace \("e2e-selectors=nobody"; system namespaces are never selected\)/,
+                /namespaceSelectors match no namespace \("e2e-selectors=empty"; system namespaces are never selected\)/,
             );
-            await stack.up(credentials([], { namespaceSelectors: selecting("nobody"), allowEmptySelection: true }));
+            assert.ok(rolledOut(cluster, "sel-empty"), "an empty match removed the Secret or the entry");
+
+            // Allowed, the empty set is the set: the namespace's Secret and entry go.
+            await stack.up(program(true));
+            assert.equal(secretConfig(cluster, "sel-empty", "regcred"), undefined);
+            assert.deepEqual(imagePullSecretNames(cluster, "sel-empty") ?? [], []);
         });
     });
 
