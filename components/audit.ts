@@ -223,6 +223,9 @@ export function auditFindings(scope: AuditScope, cluster: ClusterSnapshot): Audi
             }
         }
     }
+    // By namespace, then object and container: one namespace's problems read together.
+    const order = (f: AuditFinding) => [f.namespace, f.object, f.container ?? ""].join("\u0000");
+    findings.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
     return { namespaces: [...scope.namespaces], workloads, images, findings };
 }
 

@@ -217,8 +217,8 @@ describe("the audit", () => {
             assert.deepEqual(
                 result.findings.map((f) => [f.object, f.reason]),
                 [
-                    ["ServiceAccount/default", "its imagePullSecrets has no entry for regcred"],
                     ["ServiceAccount/builder", "the service account does not exist"],
+                    ["ServiceAccount/default", "its imagePullSecrets has no entry for regcred"],
                 ],
             );
         });
