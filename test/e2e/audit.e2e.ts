@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import { auditCluster } from "../../components";
 import { kubectl, kubectlOk } from "../../testcluster/kubectl";
 import { auditTable } from "../../stacks/audit";
-import { createNamespace } from "./cluster";
+import { HAND_EDITED_AUTH, createNamespace, editSecretByHand } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { E2E_LOGIN, credentials, withStack } from "./pulumiStack";
 import { apply, readmeAuditRbac } from "./rbac";
@@ -58,21 +58,7 @@ describe("the audit, on a real API server", function () {
         try {
             await withStack(cluster, "audit", async (stack) => {
                 await stack.up(credentials(["audit-a", "audit-b", "audit-c"]));
-                // By hand: a Secret's content replaced with another login.
-                const edited = Buffer.from('{"auths":{"registry.example.com":{"auth":"aGFuZDplZGl0"}}}').toString(
-                    "base64",
-                );
-                kubectlOk(
-                    cluster,
-                    "patch",
-                    "secret",
-                    "regcred",
-                    "-n",
-                    "audit-b",
-                    "--type=merge",
-                    "-p",
-                    JSON.stringify({ data: { ".dockerconfigjson": edited } }),
-                );
+                editSecretByHand(cluster, "audit-b", "regcred", E2E_LOGIN.server);
 
                 // The stack's namespaces as they are now edited, before the next up: audit-c is out of scope.
                 // Read as a user with the README's read-only audit grant and nothing else of use here.
@@ -118,7 +104,7 @@ describe("the audit, on a real API server", function () {
                 assert.equal(report.workloads, 4);
                 assert.equal(report.images, 3);
                 assert.ok(!JSON.stringify(report).includes(E2E_LOGIN.password));
-                assert.ok(!JSON.stringify(report).includes("aGFuZDplZGl0"));
+                assert.ok(!JSON.stringify(report).includes(HAND_EDITED_AUTH));
             });
         } finally {
             kubectl(cluster, ["delete", "clusterrolebinding,clusterrole", "regcred-auditor", "--ignore-not-found"]);

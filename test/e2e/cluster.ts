@@ -56,6 +56,25 @@ export async function terminatingNamespace(cluster: Cluster, namespace: string, 
     kubectlOk(cluster, "delete", "namespace", namespace, "--wait=false");
 }
 
+/** The login {@link editSecretByHand} writes, base64 of `hand:edit`: no report or message may show it. */
+export const HAND_EDITED_AUTH = "aGFuZDplZGl0";
+
+/** Replaces a pull Secret's content with another login for `server`, as someone with kubectl would. */
+export function editSecretByHand(cluster: Cluster, namespace: string, name: string, server: string): void {
+    const config = JSON.stringify({ auths: { [server]: { auth: HAND_EDITED_AUTH } } });
+    kubectlOk(
+        cluster,
+        "patch",
+        "secret",
+        name,
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(config).toString("base64") } }),
+    );
+}
+
 /** Lets a namespace held by {@link terminatingNamespace} finish its deletion. */
 export function release(cluster: Cluster, namespace: string): void {
     kubectl(cluster, ["patch", "namespace", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
