@@ -356,6 +356,28 @@ describe("choosing namespaces by label", () => {
             assert.deepEqual([...dependencies].sort(), children.map((r) => r.urn).sort());
         });
 
+        it("in admission-policy mode, declares the policy and its binding once the selection is, and no entries", async () => {
+            let component!: import("../components").RegistryCredentials;
+            const registrations = await registered(() => {
+                component = new lib.RegistryCredentials("regcred", {
+                    registries: [robot],
+                    namespaces: ["shop"],
+                    namespaceSelectors: [{}],
+                    attach: "admissionPolicy",
+                });
+                return [component];
+            });
+            await valueOf(component.namespaces);
+            const policy = component.admissionPolicy;
+            assert.ok(policy, "no admission policy");
+            const more = await registered(() => [policy.policy, policy.binding]);
+            const binding = [...registrations, ...more].find((r) => r.name === "regcred/admission-policy-binding");
+            assert.deepEqual(binding?.inputs.spec.matchResources.namespaceSelector.matchExpressions[0].values, [
+                "shop",
+            ]);
+            assert.equal(component.serviceAccountEntries, undefined);
+        });
+
         it("without selectors, declares no NamespaceSet", async () => {
             const { registrations } = await declare({ namespaces: ["shop"] });
             assert.equal(registrations.filter((r) => r.name === "regcred/namespaces").length, 0);

@@ -10,7 +10,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Cluster, freePorts } from "../../testcluster/controlPlane";
+import { Cluster, apiGet, freePorts } from "../../testcluster/controlPlane";
 import { kubectl } from "../../testcluster/kubectl";
 import {
     createNamespace,
@@ -30,6 +30,16 @@ async function labelled(cluster: Cluster, label: string, names: readonly string[
     for (const name of names) {
         labelNamespace(cluster, name, `e2e-selectors=${label}`);
     }
+}
+
+/** The API server's count of cluster-wide LISTs of namespaces so far (`apiserver_request_total`). */
+async function namespaceLists(cluster: Cluster): Promise<number> {
+    const { status, body } = await apiGet(cluster, "/metrics", 60_000);
+    assert.equal(status, 200, "GET /metrics");
+    return body
+        .split("\n")
+        .filter((line) => /^apiserver_request_total\{.*resource="namespaces".*verb="LIST"/.test(line))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
 }
 
 const selecting = (label: string) => [{ matchLabels: { "e2e-selectors": label } }];
@@ -59,8 +69,15 @@ describe("namespaces chosen by label, on a real API server", function () {
                 );
 
                 // A new team namespace, labelled: the preview shows its Secret to be created, then up writes it.
+                // Resolving the selector costs the preview one LIST of namespaces, the one the check already made.
                 await labelled(cluster, "pickup", ["sel-c"]);
+                const listsBefore = await namespaceLists(cluster);
                 const preview = await stack.preview(program);
+                assert.equal(
+                    (await namespaceLists(cluster)) - listsBefore,
+                    1,
+                    "LISTs of namespaces during the preview",
+                );
                 assert.match(preview, /\+ 1 to create/);
                 assert.match(preview, /\+ sel-c\/default: "regcred"/);
                 await stack.up(program);
