@@ -20,8 +20,13 @@
  * with each target's verdict; a run with `--settings` writes "Real engine:
  * settings compared".
  *
- * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings all|tuned,defaults,...] [-- --out FILE]
+ * Each round also times the audit (bench/auditTiming.ts) on the same size
+ * of fleet, two workloads per namespace, beside one `kubectl get` of the
+ * same objects, and writes the "Audit" section.
+ *
+ * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings all|tuned,defaults,...] [-- --audit-only] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
+ *   --audit-only: the audit and its floor alone
  */
 import * as path from "path";
 import { fastDefaults } from "../stacks/pulumiRun";
@@ -32,7 +37,8 @@ import { commandLine, flagValue } from "./flags";
 import { PeakRss } from "./peakMemory";
 import { benchStack, createNamespaces, deleteNamespaces, runOperation, seconds, versions } from "./realStack";
 import { median } from "./report";
-import { REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, writeSection } from "./sections";
+import { AUDIT_SECTION, REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, writeSection } from "./sections";
+import { AuditTiming, auditTable, timeAudit } from "./auditTiming";
 import { LOGIN, README_ROUTE, SETTINGS, Settings, slug } from "./settings";
 import { FLOOR, LOOP, realEngineVerdicts } from "./verdicts";
 
@@ -40,6 +46,7 @@ const quick = process.argv.includes("--quick");
 const SIZES = (flagValue("--sizes") ?? (quick ? "100" : "100,1000,2000")).split(",").map(Number);
 const ROUNDS = Number(flagValue("--rounds") ?? (quick ? 1 : 3));
 const OUT = flagValue("--out") ?? path.join(__dirname, "..", "BENCHMARKS.md");
+const AUDIT_ONLY = process.argv.includes("--audit-only");
 
 const chosen = flagValue("--settings")?.split(",");
 const MEASURED =
@@ -178,9 +185,22 @@ function loop(cluster: Cluster, namespaces: string[]): void {
 }
 
 /** One round at one size: the floor, the loop, and each setting's operations. */
+/** The audit's timings, by size, one entry per round. */
+const auditTimings = new Map<number, AuditTiming[]>();
+
 async function round(cluster: Cluster, size: number, index: number, timings: Timings): Promise<void> {
     process.stderr.write(`${size} namespaces, round ${index + 1} of ${ROUNDS}\n`);
     const tag = `r${index}-n${size}`;
+    auditTimings.set(size, [...(auditTimings.get(size) ?? []), await timeAudit(cluster, `audit-${tag}`, size)]);
+    if (AUDIT_ONLY) {
+        if (!(index === ROUNDS - 1 && size === SIZES.at(-1))) {
+            await deleteNamespaces(
+                cluster,
+                Array.from({ length: size }, (_, i) => `audit-${tag}-${i}`),
+            );
+        }
+        return;
+    }
     const floorNamespaces = await createNamespaces(cluster, `floor-${tag}`, size);
     await timed(cluster, size, FLOOR, timings, () => floor(cluster, floorNamespaces));
     if (size <= 1000) {
@@ -218,6 +238,7 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
     }
     const used = [
         floorNamespaces,
+        Array.from({ length: size }, (_, i) => `audit-${tag}-${i}`),
         ...(size <= 1000 ? [`loop-${tag}`] : []),
         ...MEASURED.map((settings) => `${slug(settings)}-${tag}`),
     ];
@@ -278,13 +299,16 @@ async function main(): Promise<void> {
                 await round(cluster, size, index, timings);
             }
             // After every round, so that a run stopped early keeps what it measured.
-            writeRealEngineSection(results, index + 1);
+            if (!AUDIT_ONLY) {
+                writeRealEngineSection(results, index + 1);
+            }
+            writeAuditSection(index + 1);
         }
     } finally {
         stopCluster(cluster);
         removeScratch();
     }
-    console.log(realEngineTable(results));
+    console.log(AUDIT_ONLY ? auditTable(auditTimings) : `${realEngineTable(results)}\n\n${auditTable(auditTimings)}`);
 }
 
 /** What stacks/pulumiRun.ts adds to each command where the caller leaves it unset, as it stood for this run. */
@@ -344,6 +368,18 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
         realEngineTable(results),
     ].join("\n");
     writeSection(OUT, byRoute ? REAL_ENGINE_SECTION : REAL_ENGINE_SETTINGS_SECTION, section);
+}
+
+function writeAuditSection(rounds: number): void {
+    const section = [
+        "## Audit",
+        "",
+        `\`${commandLine("bench:real")}\`: \`auditCluster\` on ${SIZES.join(", ")} namespaces, each with the component's Secret and entry and two Deployments (\`replicas: 0\`; one covered by its service account, one naming a pull secret that does not exist, so one finding per namespace), ${rounds === ROUNDS ? `${ROUNDS} round(s)` : `${rounds} of ${ROUNDS} rounds so far`}, on ${versions()}.`,
+        "The floor is one `kubectl get` of the same kinds (namespaces, secrets, serviceaccounts, pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs), all namespaces, as JSON: what any audit must at least read. The audit runs in this process (no Node start-up); the floor includes kubectl's start-up.",
+        "",
+        auditTable(auditTimings),
+    ].join("\n");
+    writeSection(OUT, AUDIT_SECTION, section);
 }
 
 if (require.main === module) {

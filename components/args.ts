@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { LabelSelector } from "./namespaceSelector";
 import type { VerifyLoginsSetting } from "./verifyLogins";
 
 /**
@@ -79,9 +80,46 @@ export interface RegistryCredentialsArgs {
      * already, and the list must not be empty or name a namespace twice.
      * Order does not matter: each namespace's resources are named from the
      * namespace alone, so adding, removing or reordering others never
-     * touches them.
+     * touches them. Required unless `namespaceSelectors` is given; a
+     * namespace both listed and selected is declared once, as listed.
      */
-    readonly namespaces: (string | NamespaceTarget)[];
+    readonly namespaces?: (string | NamespaceTarget)[];
+    /**
+     * Namespaces chosen by their labels, in addition to `namespaces`: each
+     * is a Kubernetes `LabelSelector`, and a namespace matching any of them
+     * is selected (ORed, as in External Secrets' `namespaceSelectors`).
+     * Selected namespaces get the component's `serviceAccounts`.
+     *
+     * The set is resolved live, against the cluster of the component's
+     * provider, at every preview and update (one LIST of namespaces, which the
+     * deployer must be allowed cluster-wide): a namespace that starts matching
+     * shows in `pulumi preview` as its Secret and entry to be added, one that
+     * stops matching (relabelled or deleted) as their removal. A list that
+     * fails fails the preview or update; it never resolves to "no namespaces".
+     * Namespaces being deleted are skipped with a note. `kube-system`,
+     * `kube-public`, `kube-node-lease`, `openshift` and `openshift-*` are never
+     * selected: list one in `namespaces` to include it. Offline (`npm run
+     * render`, Pulumi's mock engine) nothing is selected.
+     */
+    readonly namespaceSelectors?: LabelSelector[];
+    /** Namespaces never selected, whatever their labels. They must not also be listed in `namespaces`. */
+    readonly excludeNamespaces?: string[];
+    /**
+     * Whether selectors that match no namespace are fine. Defaults to
+     * `false`: a selector that matches nothing is usually a typo in a label,
+     * and is an error.
+     */
+    readonly allowEmptySelection?: boolean;
+    /**
+     * The share of the namespaces of the last update (0 to 1) that one update
+     * may remove when selectors are in use; removing more fails the preview
+     * and the update, and removes nothing. Removing a single namespace is
+     * always allowed. Defaults to 0.25: a label migration or a selector typo
+     * takes away most of a fleet, a team relabelling its namespaces a few
+     * (docs/usage.md, "Choosing namespaces by label"). Set 1 for an update
+     * that means to remove more.
+     */
+    readonly maxRemovedShare?: number;
     /**
      * The service accounts whose `imagePullSecrets` get the secret, in every
      * namespace that does not list its own. Defaults to `["default"]`. `[]`

@@ -10,6 +10,7 @@
  */
 import { KubeConnection, UnusableConnection } from "./kubeconfig";
 import { kubeRequest } from "./kubeClient";
+import { ClusterNamespace } from "./namespaceSelector";
 
 export interface ClusterCheck {
     /** Set when the cluster cannot be used at all: nothing can land there. */
@@ -32,10 +33,24 @@ export async function checkCluster(
     connection: KubeConnection | UnusableConnection,
     namespaces: readonly string[],
 ): Promise<ClusterCheck> {
+    return checkListed(await listNamespaces(connection), namespaces);
+}
+
+/**
+ * The cluster's namespaces, with their labels, or why they could not be
+ * read: the one LIST that both the check and label selectors
+ * (namespaceSelector.ts) use.
+ */
+export type NamespaceListing =
+    | { readonly namespaces: readonly ClusterNamespace[] }
+    | { readonly unreachable: string }
+    | { readonly unlisted: string };
+
+export async function listNamespaces(connection: KubeConnection | UnusableConnection): Promise<NamespaceListing> {
     if ("unusable" in connection) {
-        return { unreachable: connection.unusable, badNamespaces: {} };
+        return { unreachable: connection.unusable };
     }
-    const found = new Map<string, NamespaceObject>();
+    const found: ClusterNamespace[] = [];
     let page = "";
     do {
         const query = `limit=${PAGE}${page === "" ? "" : `&continue=${encodeURIComponent(page)}`}`;
@@ -50,45 +65,65 @@ export async function checkCluster(
                 TIMEOUT_MS,
             );
         } catch (error) {
-            return { unreachable: (error as Error).message, badNamespaces: {} };
+            return { unreachable: (error as Error).message };
         }
         if (response.status === 401) {
             return {
                 unreachable: `the API server at ${connection.server} refuses the kubeconfig's credentials (HTTP 401)${reasonOf(response.body)}`,
-                badNamespaces: {},
             };
         }
         if (response.status !== 200) {
-            return {
-                unchecked: `could not list namespaces (HTTP ${response.status})${reasonOf(response.body)}`,
-                badNamespaces: {},
-            };
+            return { unlisted: `could not list namespaces (HTTP ${response.status})${reasonOf(response.body)}` };
         }
         for (const item of (response.body?.items ?? []) as NamespaceObject[]) {
-            found.set(item.metadata?.name ?? "", item);
+            found.push(clusterNamespace(item));
         }
         page = response.body?.metadata?.continue ?? "";
     } while (page !== "");
-    return { badNamespaces: namespaceProblems(namespaces, found) };
+    return { namespaces: found };
+}
+
+/** What the listing says of the listed namespaces. */
+export function checkListed(listing: NamespaceListing, namespaces: readonly string[]): ClusterCheck {
+    if ("unreachable" in listing) {
+        return { unreachable: listing.unreachable, badNamespaces: {} };
+    }
+    if ("unlisted" in listing) {
+        return { unchecked: listing.unlisted, badNamespaces: {} };
+    }
+    return { badNamespaces: namespaceProblems(namespaces, new Map(listing.namespaces.map((ns) => [ns.name, ns]))) };
 }
 
 interface NamespaceObject {
-    readonly metadata?: { readonly name?: string; readonly deletionTimestamp?: string };
+    readonly metadata?: {
+        readonly name?: string;
+        readonly deletionTimestamp?: string;
+        readonly labels?: Record<string, string>;
+    };
     readonly status?: { readonly phase?: string };
+}
+
+function clusterNamespace(item: NamespaceObject): ClusterNamespace {
+    const terminating = item.metadata?.deletionTimestamp ?? (item.status?.phase === "Terminating" ? "yes" : undefined);
+    return {
+        name: item.metadata?.name ?? "",
+        labels: item.metadata?.labels ?? {},
+        ...(terminating === undefined ? {} : { terminating }),
+    };
 }
 
 /** Why each listed namespace cannot take a Secret, given the cluster's namespaces by name. */
 function namespaceProblems(
     listed: readonly string[],
-    found: ReadonlyMap<string, NamespaceObject>,
+    found: ReadonlyMap<string, ClusterNamespace>,
 ): Record<string, string> {
     const problems: Record<string, string> = {};
     for (const name of listed) {
         const namespace = found.get(name);
         if (namespace === undefined) {
             problems[name] = "the namespace does not exist";
-        } else if (namespace.metadata?.deletionTimestamp !== undefined || namespace.status?.phase === "Terminating") {
-            const since = namespace.metadata?.deletionTimestamp;
+        } else if (namespace.terminating !== undefined) {
+            const since = namespace.terminating === "yes" ? undefined : namespace.terminating;
             problems[name] =
                 `the namespace is being deleted${since === undefined ? "" : ` (since ${since})`}, and the API server refuses new objects in it`;
         }

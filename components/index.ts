@@ -1,5 +1,7 @@
 export { NamespaceTarget, RegistryCredentialsArgs, RegistryLogin } from "./args";
+export { LabelSelector, LabelSelectorRequirement } from "./namespaceSelector";
 export { DOCKER_HUB_SERVER, ResolvedLogin, decodeAuth, encodeDockerConfig } from "./dockerConfig";
+export { AuditFinding, AuditReport, AuditRequest, auditCluster } from "./audit";
 export { REGISTRY_CREDENTIALS_TYPE, RegistryCredentials } from "./registryCredentials";
 export { VerifyLoginsOptions, VerifyLoginsSetting } from "./verifyLogins";
 

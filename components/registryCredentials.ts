@@ -3,9 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { admissionObjects } from "./admissionPolicy";
 import { RegistryCredentialsArgs } from "./args";
 import { warnIfDeprecated } from "./deprecated";
-import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
-import { NOT_CHECKED, checkCluster } from "./clusterCheck";
+import { DOCKER_HUB_SERVER, decodeAuth, encodeDockerConfig } from "./dockerConfig";
+import { LoginIdentity, shortLivedWarnings } from "./shortLivedTokens";
+import { NOT_CHECKED, NamespaceListing, checkListed, listNamespaces } from "./clusterCheck";
 import { KubeConnection, UnusableConnection, connectionOrReason } from "./kubeconfig";
+import { DEFAULT_MAX_REMOVED_SHARE, selectNamespaces, selectorText } from "./namespaceSelector";
+import { NamespaceSet } from "./namespaceSetResource";
 import { onMockEngine, settledValue } from "./outputState";
 import { reportCheck, reportFailures } from "./failureReport";
 import { admissionPolicyName, childName, defaultFieldManager } from "./names";
@@ -62,10 +65,16 @@ export class RegistryCredentials extends pulumi.ComponentResource {
     public readonly secrets: Record<string, k8s.core.v1.Secret>;
     /** The service accounts that get our entry, as `"namespace/serviceAccount"` (none with `attach: "admissionPolicy"`). */
     public readonly serviceAccounts: string[];
-    /** The resource that keeps our entry in those service accounts, if there are any. */
-    public readonly serviceAccountEntries?: ServiceAccountEntries;
-    /** With `attach: "admissionPolicy"`: the MutatingAdmissionPolicy and its binding. */
-    public readonly admissionPolicy?: {
+    /**
+     * The resource that keeps our entry in those service accounts, if there
+     * are any. With `namespaceSelectors`, set once the cluster has been listed.
+     */
+    public serviceAccountEntries?: ServiceAccountEntries;
+    /**
+     * With `attach: "admissionPolicy"`: the MutatingAdmissionPolicy and its
+     * binding. With `namespaceSelectors`, set once the cluster has been listed.
+     */
+    public admissionPolicy?: {
         policy: k8s.apiextensions.CustomResource;
         binding: k8s.apiextensions.CustomResource;
     };
@@ -90,6 +99,17 @@ export class RegistryCredentials extends pulumi.ComponentResource {
      */
     public readonly failures: pulumi.Output<Record<string, string>>;
 
+    /**
+     * Every namespace the component declares a Secret in, listed and
+     * selected, sorted. With `namespaceSelectors`, `secrets` and
+     * `serviceAccounts` gain the selected namespaces only once the cluster has
+     * been listed: read them in an `apply` of this output.
+     */
+    public readonly namespaces: pulumi.Output<string[]>;
+
+    /** Called once every child is declared; see `initialize`. */
+    declare private childrenDeclared: () => void;
+
     constructor(name: string, args: RegistryCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems = validateArgs(name, args);
         if (problems.length > 0) {
@@ -105,20 +125,23 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         );
         warnIfRotationWouldReplace(this);
         warnIfDeprecated(args, this);
-        const targets = rolloutTargets(args);
-        const namespaces = targets.map(({ namespace }) => namespace);
+        warnIfShortLived(args, this);
+        const listedTargets = rolloutTargets(args);
+        const listed = listedTargets.map(({ namespace }) => namespace);
 
-        // The cluster is asked once, before anything is written, which namespaces cannot take a
-        // Secret and whether it answers at all; what it says is reported before any Secret
-        // registers, since a preview stops at the first Secret whose dry-run is refused.
+        // The cluster's namespaces are listed once, before anything is written: to check the
+        // listed ones (which cannot take a Secret, whether the cluster answers at all) and to
+        // resolve the selectors. What the check says is reported before any Secret registers,
+        // since a preview stops at the first Secret whose dry-run is refused.
         const cluster = clusterOf(this.getProvider("kubernetes:core/v1:Secret"));
-        const check = onMockEngine()
-            ? Promise.resolve(NOT_CHECKED)
+        const listing: Promise<NamespaceListing | undefined> = onMockEngine()
+            ? Promise.resolve(undefined)
             : settledValue(cluster.connection).then((connection) =>
-                  connection.known ? checkCluster(connection.value, namespaces) : NOT_CHECKED,
+                  connection.known ? listNamespaces(connection.value) : undefined,
               );
+        const check = listing.then((found) => (found === undefined ? NOT_CHECKED : checkListed(found, listed)));
         const checkReported = Promise.all([check, cluster.label]).then(([checked, label]) =>
-            reportCheck(this, label, checked, namespaces),
+            reportCheck(this, label, checked, listed),
         );
         const secretData = {
             ".dockerconfigjson": pulumi.all([this.dockerConfigJson, checkReported]).apply(([config]) => base64(config)),
@@ -127,75 +150,121 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         // The Secrets are declared right here, not in a helper: the SDK
         // records the whole call stack of every resource it registers, so
         // each frame between the caller and a child costs memory per child
-        // (BENCHMARKS.md, "Where the time goes").
+        // (BENCHMARKS.md, "Where the time goes"). Selected namespaces are declared
+        // once the cluster has been listed, by the same function.
         const secretAnnotations = { ...SECRET_ANNOTATIONS, [FIELD_MANAGER_ANNOTATION]: this.fieldManager };
         this.secrets = {};
-        for (const { namespace } of targets) {
-            this.secrets[namespace] = new k8s.core.v1.Secret(
-                childName(name, namespace),
-                {
-                    metadata: { name: this.secretName, namespace, annotations: secretAnnotations },
-                    type: "kubernetes.io/dockerconfigjson",
-                    data: secretData,
-                },
-                { parent: this },
-            );
-        }
+        this.serviceAccounts = [];
+        const declareSecrets = (targets: readonly RolloutTarget[]) => {
+            for (const { namespace, serviceAccounts } of targets) {
+                this.secrets[namespace] = new k8s.core.v1.Secret(
+                    childName(name, namespace),
+                    {
+                        metadata: { name: this.secretName, namespace, annotations: secretAnnotations },
+                        type: "kubernetes.io/dockerconfigjson",
+                        data: secretData,
+                    },
+                    { parent: this },
+                );
+                this.serviceAccounts.push(...serviceAccounts.map((account) => entryKey(namespace, account)));
+            }
+        };
+        declareSecrets(listedTargets);
 
-        const settled = settledSecrets(this.secrets);
+        // Every target, listed and selected, once the selected ones are declared too.
+        // Every target, listed and selected, once the selected ones are declared too; `resolved`
+        // is false when the selectors could not be resolved (the error is on the component).
+        const selectors = args.namespaceSelectors;
+        const declared: Promise<{ targets: readonly RolloutTarget[]; resolved: boolean }> =
+            selectors === undefined
+                ? Promise.resolve({ targets: listedTargets, resolved: true })
+                : Promise.all([listing, cluster.label]).then(([found, label]) => {
+                      const selection = this.selectedTargets(args, listed, found, label);
+                      const selected = "refusal" in selection ? [] : selection.selected;
+                      declareSecrets(selected);
+                      const targets = [...listedTargets, ...selected];
+                      this.namespaceSet = new NamespaceSet(
+                          `${name}/namespaces`,
+                          {
+                              namespaces: targets.map(({ namespace }) => namespace).sort(),
+                              maxRemovedShare: args.maxRemovedShare ?? DEFAULT_MAX_REMOVED_SHARE,
+                              refusal: "refusal" in selection ? selection.refusal : undefined,
+                          },
+                          { parent: this },
+                      );
+                      return { targets, resolved: !("refusal" in selection) };
+                  });
+        const allNamespaces = declared.then(({ targets }) => targets.map(({ namespace }) => namespace));
+
+        const settled = declared.then(() => settledSecrets(this.secrets));
         const landed = settled.then(({ landed }) => landed);
 
         // Attached once every Secret has settled, and only where it landed:
         // nothing ever names a Secret that is not there, and one namespace
         // that fails holds back no other (see ServiceAccountEntries' `held`).
-        let entryFailures: Promise<Record<string, string>> = Promise.resolve({});
         const landedResources: Promise<pulumi.Input<pulumi.Resource>[]> = landed.then((inPlace) =>
             [...inPlace].map((namespace) => this.secrets[namespace]),
         );
-        if (args.attach === "admissionPolicy") {
-            // The binding selects the namespaces where our Secret exists after this run (one whose
-            // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
-            const withSecret = settled.then(({ existing }) => [...existing]);
-            this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, {
-                parent: this,
-                dependsOn: landedResources,
-            });
-            this.serviceAccounts = [];
-        } else {
+        const attach = (targets: readonly RolloutTarget[]): Promise<Record<string, string>> => {
+            if (args.attach === "admissionPolicy") {
+                // The binding selects the namespaces where our Secret exists after this run (one whose
+                // update failed keeps its old Secret), so no new Pod is given a Secret that is not there.
+                const withSecret = settled.then(({ existing }) => [...existing]);
+                this.admissionPolicy = declareAdmissionPolicy(name, this.secretName, withSecret, {
+                    parent: this,
+                    dependsOn: landedResources,
+                });
+                return Promise.resolve({});
+            }
             const entries = Object.fromEntries(
                 targets.flatMap(({ namespace, serviceAccounts }) =>
                     serviceAccounts.map((account) => [entryKey(namespace, account), this.secretName]),
                 ),
             );
-            this.serviceAccounts = Object.keys(entries);
-            if (this.serviceAccounts.length > 0) {
-                const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
-                    namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
-                );
-                this.serviceAccountEntries = new ServiceAccountEntries(
-                    `${name}/service-accounts`,
-                    {
-                        entries,
-                        held,
-                        connection: cluster.connection,
-                        fieldManager: this.fieldManager,
-                        waitSeconds: args.serviceAccountWaitSeconds ?? DEFAULT_WAIT_SECONDS,
-                    },
-                    { parent: this, dependsOn: landedResources },
-                );
-                entryFailures = settledValue(this.serviceAccountEntries.failures).then((failures) =>
-                    failures.known
-                        ? (failures.value ?? {})
-                        : pulumi.runtime.isDryRun()
-                          ? {}
-                          : { "*": "the service-account entries resource failed (its own error says why)" },
-                );
+            // With selectors, kept even while nothing is selected, so that the entries go when the namespaces do.
+            if (Object.keys(entries).length === 0 && !(selectors !== undefined && defaultAccounts(args).length > 0)) {
+                return Promise.resolve({});
             }
-        }
+            const namespaces = targets.map(({ namespace }) => namespace);
+            const held = Promise.all([check, landed]).then(([checked, inPlace]) =>
+                namespaces.filter((namespace) => namespace in checked.badNamespaces || !inPlace.has(namespace)),
+            );
+            const resource = new ServiceAccountEntries(
+                `${name}/service-accounts`,
+                {
+                    entries,
+                    held,
+                    connection: cluster.connection,
+                    fieldManager: this.fieldManager,
+                    waitSeconds: args.serviceAccountWaitSeconds ?? DEFAULT_WAIT_SECONDS,
+                },
+                { parent: this, dependsOn: landedResources },
+            );
+            this.serviceAccountEntries = resource;
+            return settledValue(resource.failures).then((failures) =>
+                failures.known
+                    ? (failures.value ?? {})
+                    : pulumi.runtime.isDryRun()
+                      ? {}
+                      : { "*": "the service-account entries resource failed (its own error says why)" },
+            );
+        };
+        // Without selectors, everything is declared now, as before. With them, the entries (or the
+        // policy) wait for the selection and its guard, and are not declared at all when either
+        // refused: the update stops (see selectedTargets), and they stay exactly as they are, never
+        // updated to drop the namespaces that could not be listed.
+        const entryFailures: Promise<Record<string, string>> =
+            selectors === undefined
+                ? attach(listedTargets)
+                : declared.then(async ({ targets, resolved }) =>
+                      resolved && (await this.removalAllowed()) ? attach(targets) : {},
+                  );
+        void entryFailures.finally(() => this.childrenDeclared());
 
+        this.namespaces = pulumi.output(allNamespaces);
         this.failures = pulumi.output(
-            Promise.all([check, landed, entryFailures, cluster.label, checkReported]).then(
-                ([checked, inPlace, entryProblems, label]) =>
+            Promise.all([check, landed, entryFailures, cluster.label, allNamespaces, checkReported]).then(
+                ([checked, inPlace, entryProblems, label, namespaces]) =>
                     reportFailures(this, {
                         label,
                         check: checked,
@@ -210,10 +279,99 @@ export class RegistryCredentials extends pulumi.ComponentResource {
             secretName: this.secretName,
             fieldManager: this.fieldManager,
             dockerConfigJson: this.dockerConfigJson,
-            namespaces: Object.keys(this.secrets),
-            serviceAccounts: this.serviceAccounts,
+            namespaces: this.namespaces,
+            serviceAccounts: this.namespaces.apply(() => this.serviceAccounts),
             failures: this.failures,
         });
+    }
+
+    /**
+     * The SDK waits for this before it reads a component's children, for a
+     * resource that has `dependsOn: [component]`. Selected namespaces' Secrets
+     * are declared after the cluster is listed, so it resolves only once they
+     * are: a workload depending on the component then waits for them too.
+     */
+    protected override async initialize(): Promise<unknown> {
+        await new Promise<void>((resolve) => (this.childrenDeclared = resolve));
+        return undefined;
+    }
+
+    /** With selectors: the set this update rolls out to, kept in state for the removal guard. */
+    private namespaceSet?: NamespaceSet;
+
+    /**
+     * The namespaces the selectors add, each with the component's service
+     * accounts; or, when the list failed or the selectors matched nothing
+     * (unless allowed), why not. That reason is an error on the component,
+     * and the NamespaceSet's check fails with it, which stops the preview or
+     * update before anything is removed: a failed list never reads as "no
+     * namespaces". (A logged error alone would not stop the engine's deletes.)
+     */
+    private selectedTargets(
+        args: RegistryCredentialsArgs,
+        listed: readonly string[],
+        found: NamespaceListing | undefined,
+        label: string,
+    ): { selected: RolloutTarget[] } | { refusal: string } {
+        const selectors = args.namespaceSelectors ?? [];
+        const described = selectors.map((selector) => `"${selectorText(selector)}"`).join(" or ");
+        if (found === undefined) {
+            void pulumi.log.warn(
+                `namespaceSelectors (${described}) are resolved against the cluster at preview and up; offline, only the listed namespaces are declared.`,
+                this,
+            );
+            return { selected: [] };
+        }
+        let refusal: string | undefined;
+        if (!("namespaces" in found)) {
+            const reason =
+                "unreachable" in found ? `the cluster cannot be reached: ${found.unreachable}` : found.unlisted;
+            refusal =
+                `On ${label}: namespaceSelectors (${described}) could not be resolved, because ${reason}. ` +
+                "Nothing was added or removed. Selecting namespaces by label needs `list` on namespaces, cluster-wide (README, RBAC).";
+        }
+        const result =
+            refusal === undefined && "namespaces" in found
+                ? selectNamespaces(
+                      { selectors, exclude: args.excludeNamespaces, listed, allowEmpty: args.allowEmptySelection },
+                      found.namespaces,
+                  )
+                : undefined;
+        if (result?.empty !== undefined) {
+            refusal = `On ${label}: ${result.empty}. Nothing was added or removed.`;
+        }
+        if (refusal !== undefined || result === undefined) {
+            // Logged on the component for its summary; the NamespaceSet's check fails with it, which stops the update.
+            void pulumi.log.error(refusal ?? "", this);
+            return { refusal: refusal ?? "" };
+        }
+        for (const [namespace, note] of Object.entries(result.skipped)) {
+            void pulumi.log.info(`On ${label}: namespace ${namespace} ${note}.`, this);
+        }
+        const accounts = defaultAccounts(args);
+        return { selected: result.selected.map((namespace) => ({ namespace, serviceAccounts: accounts })) };
+    }
+
+    /**
+     * In an update, whether the NamespaceSet's check let it through. If not,
+     * the engine has printed why and stops the update before any delete
+     * (an invalid resource makes it bail); the entries (or the policy) are
+     * then not declared, so that none is taken away meanwhile. A preview
+     * does not wait: a refusal fails it anyway, and otherwise it shows the
+     * entries.
+     */
+    private async removalAllowed(): Promise<boolean> {
+        if (this.namespaceSet === undefined || pulumi.runtime.isDryRun()) {
+            return true;
+        }
+        if ((await settledValue(this.namespaceSet.namespaces)).known) {
+            return true;
+        }
+        void pulumi.log.error(
+            "The removal guard refused this update (its error above names the namespaces and maxRemovedShare); nothing was removed.",
+            this,
+        );
+        return false;
     }
 }
 
@@ -288,12 +446,18 @@ interface RolloutTarget {
     readonly serviceAccounts: readonly string[];
 }
 
+/** The listed namespaces, each with its own service accounts or the component's. */
 function rolloutTargets(args: RegistryCredentialsArgs): RolloutTarget[] {
-    const fallback = args.attach === "admissionPolicy" ? [] : (args.serviceAccounts ?? ["default"]);
-    return args.namespaces.map((target) => {
+    const fallback = defaultAccounts(args);
+    return (args.namespaces ?? []).map((target) => {
         const own = typeof target === "string" ? { name: target } : target;
         return { namespace: own.name, serviceAccounts: own.serviceAccounts ?? fallback };
     });
+}
+
+/** The service accounts of a namespace that names none of its own: every selected one, say. */
+function defaultAccounts(args: RegistryCredentialsArgs): readonly string[] {
+    return args.attach === "admissionPolicy" ? [] : (args.serviceAccounts ?? ["default"]);
 }
 
 /**
@@ -418,6 +582,47 @@ function dockerConfigJson(
     return pulumi
         .output(args.dockerConfigJson ?? "")
         .apply((config) => checked(dockerConfigProblems(config), () => config));
+}
+
+/**
+ * Warns of each login that expires within hours (shortLivedTokens.ts). It
+ * reads servers and user names only, once known; a config that does not
+ * parse is the config check's to report.
+ */
+function warnIfShortLived(args: RegistryCredentialsArgs, component: pulumi.Resource): void {
+    const identities: pulumi.Output<LoginIdentity[]> =
+        args.registries !== undefined
+            ? pulumi.output(args.registries).apply((logins) =>
+                  (Array.isArray(logins) ? logins : []).map((login) => ({
+                      server: String(login?.server ?? DOCKER_HUB_SERVER),
+                      username: String(login?.username ?? ""),
+                  })),
+              )
+            : pulumi.output(args.dockerConfigJson ?? "").apply(identitiesInConfig);
+    identities.apply((logins) => {
+        for (const warning of shortLivedWarnings(logins)) {
+            void pulumi.log.warn(warning, component);
+        }
+    });
+}
+
+function identitiesInConfig(config: string): LoginIdentity[] {
+    try {
+        const auths = JSON.parse(config)?.auths ?? {};
+        return Object.entries(auths as Record<string, { username?: unknown; auth?: unknown }>).map(
+            ([server, entry]) => ({
+                server,
+                username:
+                    typeof entry?.username === "string"
+                        ? entry.username
+                        : typeof entry?.auth === "string"
+                          ? (decodeAuth(entry.auth)?.username ?? "")
+                          : "",
+            }),
+        );
+    } catch {
+        return [];
+    }
 }
 
 /**

@@ -113,3 +113,75 @@ function unescapePath(path: string): string | undefined {
         return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     }
 }
+
+/**
+ * An image reference as the kubelet looks it up in its keyring: its
+ * repository without tag or digest, normalized as the container runtime
+ * names it (distribution's reference rules): `nginx` is
+ * `docker.io/library/nginx`, `acme/web` is `docker.io/acme/web`, and
+ * `index.docker.io/...` is `docker.io/...`.
+ */
+export function imageRepository(image: string): string {
+    const withoutDigest = image.split("@")[0];
+    const lastSlash = withoutDigest.lastIndexOf("/");
+    const colon = withoutDigest.lastIndexOf(":");
+    const name = colon > lastSlash ? withoutDigest.slice(0, colon) : withoutDigest;
+    const slash = name.indexOf("/");
+    const first = slash === -1 ? "" : name.slice(0, slash);
+    const hasDomain = slash !== -1 && (/[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase());
+    if (!hasDomain) {
+        return `docker.io/${slash === -1 ? `library/${name}` : name}`;
+    }
+    return first === "index.docker.io" ? `docker.io${name.slice(slash)}` : name;
+}
+
+/**
+ * The kubelet's keyring lookup (pkg/credentialprovider, BasicDockerKeyring.Lookup):
+ * the keys, as {@link kubeletKey} gives them, whose entries it would try for
+ * an image repository ({@link imageRepository}). A key matches when it has
+ * the same port and the same number of dot-separated host parts as the
+ * image, each part matching as a glob (`*` within a part), and its path is
+ * a prefix of the image's. When no key matches and the image is Docker
+ * Hub's, Docker Hub's own key does. test/e2e/kubeletParity.e2e.ts checks
+ * this against the kubelet's code.
+ */
+export function matchingKeys(keys: readonly string[], repository: string): string[] {
+    const target = splitReference(repository);
+    const matched = keys.filter((key) => {
+        const rule = splitReference(key);
+        return (
+            rule.port === target.port &&
+            rule.parts.length === target.parts.length &&
+            target.path.startsWith(rule.path) &&
+            rule.parts.every((part, j) => globMatches(part, target.parts[j]))
+        );
+    });
+    if (matched.length > 0) {
+        return matched;
+    }
+    const first = repository.split("/")[0];
+    const hubImage =
+        !repository.includes("/") || first === "docker.io" || first === DOCKER_HUB_KEY || !/[.:]/.test(first);
+    return hubImage ? keys.filter((key) => key === DOCKER_HUB_KEY) : [];
+}
+
+function splitReference(reference: string): { parts: string[]; port: string; path: string } {
+    const slash = reference.indexOf("/");
+    const host = slash === -1 ? reference : reference.slice(0, slash);
+    const colon = host.lastIndexOf(":");
+    return {
+        parts: (colon === -1 ? host : host.slice(0, colon)).split("."),
+        port: colon === -1 ? "" : host.slice(colon + 1),
+        path: slash === -1 ? "" : reference.slice(slash),
+    };
+}
+
+/** Go's filepath.Match on one host part: `*` and `?` within the part, case-sensitively. */
+function globMatches(pattern: string, part: string): boolean {
+    return new RegExp(
+        `^${pattern
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, ".*")
+            .replace(/\?/g, ".")}$`,
+    ).test(part);
+}

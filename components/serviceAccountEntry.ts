@@ -66,7 +66,7 @@ interface ServiceAccountJson {
 }
 
 /** One record of `metadata.managedFields`: who wrote which fields, and how. */
-interface ManagedFieldsRecord {
+export interface ManagedFieldsRecord {
     readonly manager?: string;
     readonly operation?: string;
     readonly fieldsV1?: Record<string, unknown>;
@@ -172,6 +172,15 @@ export async function hasEntry(connection: KubeConnection, target: EntryTarget):
 }
 
 /**
+ * Whether a `managedFields` record is our field manager's record of
+ * `imagePullSecrets`: the marker by which the component, and the audit's
+ * orphan check, know an entry as ours.
+ */
+export function isOurEntriesRecord(record: ManagedFieldsRecord | undefined, fieldManager: string): boolean {
+    return record?.manager === fieldManager && record?.fieldsV1?.["f:imagePullSecrets"] !== undefined;
+}
+
+/**
  * The entry is there already. It is ours if our field manager wrote the
  * list last. Version 0.1.0 of this component wrote it by server-side
  * apply, and deleting that old patch resource would relinquish, and so
@@ -186,9 +195,7 @@ async function claimIfOurs(
     fieldManager: string,
 ): Promise<AddResult> {
     const records = account.metadata.managedFields ?? [];
-    const ours = records.filter(
-        (record) => record?.manager === fieldManager && record?.fieldsV1?.["f:imagePullSecrets"] !== undefined,
-    );
+    const ours = records.filter((record) => isOurEntriesRecord(record, fieldManager));
     if (ours.length === 0) {
         return "theirs";
     }

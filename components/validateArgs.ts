@@ -9,6 +9,7 @@ import { closest } from "./closest";
 import { DEPRECATED_KEYS } from "./deprecated";
 import { describe, isPlainObject, kindOf, show } from "./describeValue";
 import { MAX_FIELD_MANAGER_BYTES, isFieldManager } from "./names";
+import { checkSelectors } from "./namespaceSelector";
 import { Problem, Report, checkKnownKeys, collectProblems } from "./problems";
 import { dockerConfigProblems } from "./validateDockerConfig";
 import { DEFERRED, known, knownValues, loginProblems } from "./validateLogins";
@@ -31,6 +32,10 @@ const ARG_KEYS = [
     "attach",
     "serviceAccountWaitSeconds",
     "verifyLogins",
+    "namespaceSelectors",
+    "excludeNamespaces",
+    "allowEmptySelection",
+    "maxRemovedShare",
     ...DEPRECATED_KEYS,
 ];
 const NAMESPACE_KEYS = ["name", "serviceAccounts", ...DEPRECATED_KEYS];
@@ -74,7 +79,8 @@ export function validateArgs(componentName: string, args: RegistryCredentialsArg
         problems.push(...dockerConfigProblems(args.dockerConfigJson));
     }
 
-    checkNamespaces(args.namespaces, report);
+    checkNamespaces(args.namespaces, args.namespaceSelectors !== undefined, report);
+    checkSelection(args, report);
     checkNames(args.serviceAccounts, "serviceAccounts", report);
     problems.push(...verifyLoginsProblems(args.verifyLogins));
     if (args.fieldManager !== undefined && !isFieldManager(args.fieldManager)) {
@@ -190,9 +196,14 @@ function checkCredentialSource(args: RegistryCredentialsArgs, report: Report) {
     }
 }
 
-function checkNamespaces(namespaces: unknown, report: Report) {
+function checkNamespaces(namespaces: unknown, selects: boolean, report: Report) {
     if (namespaces === undefined) {
-        report("namespaces", "is required: list the namespaces to put the pull secret in");
+        if (!selects) {
+            report(
+                "namespaces",
+                "is required: list the namespaces to put the pull secret in, or choose them by label with namespaceSelectors",
+            );
+        }
         return;
     }
     if (!Array.isArray(namespaces)) {
@@ -202,8 +213,8 @@ function checkNamespaces(namespaces: unknown, report: Report) {
         );
         return;
     }
-    if (namespaces.length === 0) {
-        report("namespaces", "must list at least one namespace");
+    if (namespaces.length === 0 && !selects) {
+        report("namespaces", "must list at least one namespace, or choose them by label with namespaceSelectors");
         return;
     }
     const seen = new Map<string, number>();
@@ -239,6 +250,64 @@ function checkNamespaces(namespaces: unknown, report: Report) {
         }
         seen.set(name, first ?? i);
     });
+}
+
+/**
+ * Choosing namespaces by label: the selectors' shape (namespaceSelector.ts),
+ * and the settings that only mean something beside them.
+ */
+function checkSelection(args: RegistryCredentialsArgs, report: Report) {
+    checkSelectors(args.namespaceSelectors, report);
+    const selects = args.namespaceSelectors !== undefined;
+    const withoutSelectors = (key: string) =>
+        report(key, "only applies to namespaces chosen by label: give namespaceSelectors, or remove it");
+    const exclude = args.excludeNamespaces as unknown;
+    if (exclude !== undefined) {
+        if (!selects) {
+            withoutSelectors("excludeNamespaces");
+        } else if (!Array.isArray(exclude)) {
+            report("excludeNamespaces", `must be a list of namespace names, not ${describe(exclude)}`);
+        } else {
+            const listed = new Set(
+                (Array.isArray(args.namespaces) ? args.namespaces : []).map((target) =>
+                    typeof target === "string" ? target : target?.name,
+                ),
+            );
+            exclude.forEach((name: unknown, i) => {
+                if (!isDnsLabel(name)) {
+                    report(
+                        `excludeNamespaces[${i}]`,
+                        typeof name === "string"
+                            ? `${show(name)} is not a valid namespace name: it must be ${LABEL_RULE}`
+                            : `must be a string, not ${describe(name)}`,
+                    );
+                } else if (listed.has(name)) {
+                    report(
+                        `excludeNamespaces[${i}]`,
+                        `namespace ${show(name)} is also listed in namespaces; exclusion applies to selected namespaces only, so remove it from one of the two`,
+                    );
+                }
+            });
+        }
+    }
+    if (args.allowEmptySelection !== undefined) {
+        if (!selects) {
+            withoutSelectors("allowEmptySelection");
+        } else if (typeof args.allowEmptySelection !== "boolean") {
+            report("allowEmptySelection", `must be true or false, not ${describe(args.allowEmptySelection)}`);
+        }
+    }
+    const share = args.maxRemovedShare as unknown;
+    if (share !== undefined) {
+        if (!selects) {
+            withoutSelectors("maxRemovedShare");
+        } else if (!(typeof share === "number" && Number.isFinite(share) && share >= 0 && share <= 1)) {
+            report(
+                "maxRemovedShare",
+                `must be a number from 0 to 1 (the share of the namespaces one update may remove; 1 allows any), not ${describe(share)}`,
+            );
+        }
+    }
 }
 
 /** Service-account names: Kubernetes checks them as DNS-1123 subdomains, so dots are allowed. */

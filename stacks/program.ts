@@ -74,8 +74,9 @@ export function stackOutputs(clusters: readonly DeclaredCluster[]): { rollout: R
                 cluster.key,
                 {
                     secretName: credentials.secretName,
-                    namespaces: Object.keys(credentials.secrets),
-                    serviceAccounts: credentials.serviceAccounts,
+                    // Listed and selected: the selected ones are known once the cluster has been listed.
+                    namespaces: credentials.namespaces,
+                    serviceAccounts: credentials.namespaces.apply(() => credentials.serviceAccounts),
                     failures: credentials.failures,
                 },
             ]),

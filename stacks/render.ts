@@ -89,6 +89,10 @@ async function main(argv: readonly string[]): Promise<number> {
     warnings.push(
         "render is offline: it did not ask any cluster whether the namespaces exist; `npm run preview` does.",
     );
+    const selection = await selectionNote(config.values[`${project}:namespaceSelectors`], options.stack);
+    if (selection !== undefined) {
+        warnings.push(selection);
+    }
 
     const byUrn = new Map(runtime.registrations.map((registration) => [registration.urn, registration]));
     const documents: YAML.Document[] = [];
@@ -270,6 +274,24 @@ function accountsByNamespace(keys: readonly string[]): Map<string, string[]> {
         list.push(serviceAccount);
     }
     return accounts;
+}
+
+/**
+ * What render says of a stack's label selectors: which they are, and that
+ * the namespaces they choose are known only at preview and up (each cluster
+ * is listed then), so the manifests above are the listed namespaces' alone.
+ */
+async function selectionNote(configured: string | undefined, stack: string): Promise<string | undefined> {
+    if (configured === undefined) {
+        return undefined;
+    }
+    const { selectorText } = await import("../components/namespaceSelector");
+    const selectors = JSON.parse(configured) as import("../components").LabelSelector[];
+    return (
+        `namespaceSelectors: ${selectors.map((selector) => JSON.stringify(selectorText(selector))).join(" or ")}. ` +
+        "The namespaces they choose are resolved live, against each cluster, at `npm run preview` and `up`: " +
+        `render is offline, so the manifests above are the listed namespaces' only. \`npm run preview -- ${stack}\` shows the selected ones.`
+    );
 }
 
 /** Prints an error as `pulumi up` would show it: the message alone for config errors, which say everything. */

@@ -23,7 +23,7 @@ import {
 
 /** The config keys a stack may set, in the project's namespace, with what they do. */
 export const STACK_KEYS = {
-    namespaces: "the namespaces to put the pull secret in (required)",
+    namespaces: "the namespaces to put the pull secret in (required unless namespaceSelectors is set)",
     registries: "the registries to log in to: server, username and password (password set with --secret)",
     dockerConfigPath: "a docker config.json to copy instead of registries, e.g. ~/.docker/config.json",
     secretName: 'the Secret\'s name in every namespace (default "regcred")',
@@ -32,6 +32,11 @@ export const STACK_KEYS = {
         'the service accounts whose imagePullSecrets get our entry in each namespace (default ["default"])',
     attach: 'how Pods get the Secret: "serviceAccounts" (default) or "admissionPolicy" (Kubernetes 1.36 and later)',
     serviceAccountWaitSeconds: "how long to wait for a listed service account that does not exist yet (default 60)",
+    namespaceSelectors:
+        "Kubernetes label selectors ({ matchLabels, matchExpressions }, ORed) choosing more namespaces, resolved at preview and up",
+    excludeNamespaces: "namespaces the selectors never choose",
+    allowEmptySelection: "whether selectors that match no namespace are fine (default false: an error)",
+    maxRemovedShare: "the share of the namespaces one update may remove when selectors are set (default 0.25)",
     keepImagePullSecrets: "deprecated and ignored since 0.2.0 (other entries are always kept); goes in 1.0",
     takeOwnership: "deprecated and ignored since 0.2.0 (the list is never taken); goes in 1.0",
     verifyLogins:
@@ -116,10 +121,10 @@ export function resolveStack(
     };
 
     const namespaces = read("namespaces", (value) => checkNamespaces(value, report));
-    if (ours.namespaces === undefined) {
+    if (ours.namespaces === undefined && ours.namespaceSelectors === undefined) {
         report(
             "namespaces",
-            `is not set. List the namespaces to put the pull secret in, under config: in stacks/Pulumi.${source.stack}.yaml:\n      ${source.project}:namespaces:\n        - team-a\n        - name: team-b\n          serviceAccounts: [default, ci]`,
+            `is not set. List the namespaces to put the pull secret in, under config: in stacks/Pulumi.${source.stack}.yaml:\n      ${source.project}:namespaces:\n        - team-a\n        - name: team-b\n          serviceAccounts: [default, ci]\n      or choose them by label:\n      ${source.project}:namespaceSelectors:\n        - matchLabels: { pull-secrets: ghcr }`,
         );
     }
     const registries = read("registries", (value) => checkRegistries(value, source, report));
@@ -140,6 +145,18 @@ export function resolveStack(
     const attach = read("attach", (value) => value as RegistryCredentialsArgs["attach"]);
     // A number arrives as a string; anything else goes on as it is, for the component's message.
     const serviceAccountWaitSeconds = read("serviceAccountWaitSeconds", (value) =>
+        /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : (value as number),
+    );
+    // Selectors arrive as JSON, and the component checks them; true, false and numbers as strings.
+    const namespaceSelectors = read(
+        "namespaceSelectors",
+        (value) => value as RegistryCredentialsArgs["namespaceSelectors"],
+    );
+    const excludeNamespaces = read("excludeNamespaces", (value) => value as string[]);
+    const allowEmptySelection = read("allowEmptySelection", (value) =>
+        value === "true" ? true : value === "false" ? false : (value as boolean),
+    );
+    const maxRemovedShare = read("maxRemovedShare", (value) =>
         /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : (value as number),
     );
     // true and false arrive as strings; an object as JSON. The component checks the rest, with its messages.
@@ -163,7 +180,11 @@ export function resolveStack(
     }
 
     const args: RegistryCredentialsArgs = {
-        namespaces: namespaces ?? [],
+        namespaces: namespaces ?? (namespaceSelectors === undefined ? [] : undefined),
+        namespaceSelectors,
+        excludeNamespaces,
+        allowEmptySelection,
+        maxRemovedShare,
         registries,
         dockerConfigJson,
         secretName,

@@ -18,7 +18,7 @@ export class FakeApiServer {
     readonly accounts = new Map<string, Account>();
     readonly requests: { method: string; path: string; body?: any }[] = [];
     /** The cluster's namespaces, as `GET /api/v1/namespaces` lists them; `namespaceListStatus` other than 200 refuses the list. */
-    namespaces: { metadata: { name: string; deletionTimestamp?: string } }[] = [];
+    namespaces: { metadata: { name: string; deletionTimestamp?: string; labels?: Record<string, string> } }[] = [];
     namespaceListStatus = 200;
     beforePatch: (account: Account | undefined) => void = () => undefined;
     private version = 1;

@@ -293,6 +293,26 @@ describe("npm run render", () => {
         });
     });
 
+    it("stays offline with namespaceSelectors: renders the listed namespaces, shows the selectors and says preview resolves them", () => {
+        const selectors = JSON.stringify([
+            { matchLabels: { "pull-secrets": "ghcr" } },
+            { matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] },
+        ]);
+        const yaml = `config:\n  ${projectName()}:namespaces: [default]\n  ${projectName()}:namespaceSelectors: '${selectors}'\n  ${projectName()}:dockerConfigPath: ~/.docker/config.json\n`;
+        withStackFile(yaml, (stack) => {
+            const result = run("render", [stack], home(JSON.stringify({ auths: { "ghcr.io": { auth: "dTpw" } } })));
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(
+                documents(result.stdout).map((d) => identity(d)),
+                ["Secret default/regcred"],
+            );
+            assert.match(
+                result.stderr,
+                /warning: namespaceSelectors: "pull-secrets=ghcr" or "tier in \(web,api\)"\. The namespaces they choose are resolved live, against each cluster, at `npm run preview` and `up`/,
+            );
+        });
+    });
+
     it("summarises 2,000 namespaces in one short line, counting the namespaces that share a list of service accounts", () => {
         const namespaces = Array.from({ length: 2000 }, (_, i) => `team-${i}`);
         const list = [

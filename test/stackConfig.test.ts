@@ -67,6 +67,39 @@ describe("stack config", () => {
         );
     });
 
+    it("chooses namespaces by label from config, with no namespaces list, as the component takes them", () => {
+        const selectors = [
+            { matchLabels: { "pull-secrets": "ghcr" } },
+            { matchExpressions: [{ key: "team", operator: "Exists" }] },
+        ];
+        const settings = resolveStack(
+            source({
+                namespaceSelectors: JSON.stringify(selectors),
+                excludeNamespaces: '["sandbox"]',
+                allowEmptySelection: "true",
+                maxRemovedShare: "0.5",
+                registries: GOOD_REGISTRIES,
+            }),
+            noFile,
+        );
+        const args = settings.rollouts[0].args;
+        assert.deepEqual(args.namespaceSelectors, selectors);
+        assert.equal(args.namespaces, undefined);
+        assert.deepEqual(args.excludeNamespaces, ["sandbox"]);
+        assert.equal(args.allowEmptySelection, true);
+        assert.equal(args.maxRemovedShare, 0.5);
+    });
+
+    it("reports a bad selector from config at its config key, with the component's message", () => {
+        const error = configError(
+            source({
+                namespaceSelectors: JSON.stringify([{ matchExpressions: [{ key: "team", operator: "Has" }] }]),
+                registries: GOOD_REGISTRIES,
+            }),
+        );
+        assert.match(reasonAt(error, "namespaceSelectors[0].matchExpressions[0].operator"), /must be one of In, NotIn/);
+    });
+
     describe("a misspelt key", () => {
         it("at the top names the key and suggests the one meant", () => {
             const error = configError(

@@ -6,6 +6,7 @@
  */
 import {
     DOCKER_HUB_SERVER,
+    LabelSelectorRequirement,
     NamespaceTarget,
     REGISTRY_CREDENTIALS_TYPE,
     RegistryCredentials,
@@ -60,13 +61,26 @@ export type Outputs = Pick<
     | "secretName"
     | "fieldManager"
     | "dockerConfigJson"
+    | "namespaces"
 >;
 
 // @ts-expect-error a login needs a password
 export const withoutPassword: RegistryLogin = { username: "acme-bot" };
 
-// @ts-expect-error namespaces are required
-export const withoutNamespaces: RegistryCredentialsArgs = { registries: [login] };
+// Namespaces may be chosen by label alone, with Kubernetes' LabelSelector shape.
+export const selectedOnly: RegistryCredentialsArgs = {
+    registries: [login],
+    namespaceSelectors: [
+        { matchLabels: { "pull-secrets": "ghcr" } },
+        { matchExpressions: [{ key: "team", operator: "Exists" }] },
+    ],
+    excludeNamespaces: ["sandbox"],
+};
+
+// A selector's operator is one of Kubernetes' four.
+const hasOperator = { key: "team", operator: "Has" } as const;
+// @ts-expect-error "Has" is not an operator
+export const badOperator: LabelSelectorRequirement = hasOperator;
 
 // @ts-expect-error the Secrets are Kubernetes Secrets, not strings
 export const secretsAsStrings: Record<string, string> = ({} as Outputs).secrets;

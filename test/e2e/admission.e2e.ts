@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import { Cluster } from "../../testcluster/controlPlane";
 import { kubectl, kubectlOk } from "../../testcluster/kubectl";
 import { waitFor } from "../../testcluster/waitFor";
-import { createNamespace } from "./cluster";
+import { createNamespace, labelNamespace, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
 import { credentials, withStack } from "./pulumiStack";
@@ -49,6 +49,29 @@ describe("admission-policy mode", function () {
 
             await stack.destroy();
             await eventually(() => !pod(cluster, "adm-a", `after-${Date.now()}`).includes("regcred"));
+        });
+    });
+
+    it("with namespaceSelectors, a namespace labelled between two ups gets the Secret on its new Pods once up has rolled it out", async function () {
+        const cluster = sharedCluster();
+        for (const namespace of ["adm-sel-a", "adm-sel-b"]) {
+            await createNamespace(cluster, namespace);
+        }
+        labelNamespace(cluster, "adm-sel-a", "e2e-admission=selected");
+        const program = credentials([], {
+            attach: "admissionPolicy",
+            namespaceSelectors: [{ matchLabels: { "e2e-admission": "selected" } }],
+        });
+        await withStack(cluster, "admission-selectors", async (stack) => {
+            await stack.up(program);
+            await eventually(() => pod(cluster, "adm-sel-a", `probe-${Date.now()}`).includes("regcred"));
+
+            // Labelled now: until the next up it has no Secret, so the policy gives its Pods none.
+            labelNamespace(cluster, "adm-sel-b", "e2e-admission=selected");
+            assert.deepEqual(pod(cluster, "adm-sel-b", "before"), []);
+            await stack.up(program);
+            assert.ok(secretConfig(cluster, "adm-sel-b", "regcred") !== undefined);
+            await eventually(() => pod(cluster, "adm-sel-b", `probe-${Date.now()}`).includes("regcred"));
         });
     });
 

@@ -79,6 +79,12 @@ describe("npm run bench:real", function () {
                 peak[0],
             );
 
+            // The audit beside its floor: 5 namespaces × 2 Deployments, one uncovered image in each namespace.
+            assert.match(
+                afterRoute,
+                /<!-- audit:start -->\n## Audit\n[\s\S]*\n\| 5 \| 10 \| [\d.]+ \([^)]+\) \| [\d.]+ \([^)]+\) \| [\d.]+ \| 5 \|\n/,
+            );
+
             benchReal(out, "--settings", "tuned,readme-route-in-a-terminal,readme-route-admission-policy-mode");
             const afterSettings = fs.readFileSync(out, "utf8");
             assert.ok(afterSettings.includes(route), "the README route's section is kept as it was");

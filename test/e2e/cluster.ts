@@ -33,6 +33,53 @@ export function deleteNamespace(cluster: Cluster, namespace: string): void {
     kubectl(cluster, ["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
 }
 
+/** Sets a namespace's labels (`key=value`, or `key-` to remove one), as a user relabelling it would. */
+export function labelNamespace(cluster: Cluster, namespace: string, ...labels: string[]): void {
+    kubectlOk(cluster, "label", "namespace", namespace, "--overwrite", ...labels);
+}
+
+/** A namespace that stays `Terminating`: a finalizer of nobody's holds it, as a namespace looks while its owner tears it down. */
+export async function terminatingNamespace(cluster: Cluster, namespace: string, ...labels: string[]): Promise<void> {
+    await createNamespace(cluster, namespace);
+    if (labels.length > 0) {
+        labelNamespace(cluster, namespace, ...labels);
+    }
+    kubectlOk(
+        cluster,
+        "patch",
+        "namespace",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":["e2e.example.com/hold"]}}',
+    );
+    kubectlOk(cluster, "delete", "namespace", namespace, "--wait=false");
+}
+
+/** The login {@link editSecretByHand} writes, base64 of `hand:edit`: no report or message may show it. */
+export const HAND_EDITED_AUTH = "aGFuZDplZGl0";
+
+/** Replaces a pull Secret's content with another login for `server`, as someone with kubectl would. */
+export function editSecretByHand(cluster: Cluster, namespace: string, name: string, server: string): void {
+    const config = JSON.stringify({ auths: { [server]: { auth: HAND_EDITED_AUTH } } });
+    kubectlOk(
+        cluster,
+        "patch",
+        "secret",
+        name,
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        JSON.stringify({ data: { ".dockerconfigjson": Buffer.from(config).toString("base64") } }),
+    );
+}
+
+/** Lets a namespace held by {@link terminatingNamespace} finish its deletion. */
+export function release(cluster: Cluster, namespace: string): void {
+    kubectl(cluster, ["patch", "namespace", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+}
+
 /** The names in a service account's `imagePullSecrets`, in order; undefined when it has no list. */
 export function imagePullSecretNames(
     cluster: Cluster,

@@ -8,9 +8,7 @@
  * one once; and once the causes are fixed the next `up` converges.
  */
 import { strict as assert } from "assert";
-import { Cluster } from "../../testcluster/controlPlane";
-import { kubectl, kubectlOk } from "../../testcluster/kubectl";
-import { createNamespace, imagePullSecretNames, secretConfig } from "./cluster";
+import { createNamespace, imagePullSecretNames, release, secretConfig, terminatingNamespace } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestStack, credentials, withStack } from "./pulumiStack";
 import { allowSecrets, refuseSecretIn, untilRefused } from "./policies";
@@ -18,25 +16,6 @@ import { applyReadmeRbac } from "./rbac";
 
 const names = (prefix: string, count: number) =>
     Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(2, "0")}`);
-
-/** A namespace that stays `Terminating`: a finalizer of nobody's holds it, as a namespace looks while its owner tears it down. */
-async function terminatingNamespace(cluster: Cluster, namespace: string): Promise<void> {
-    await createNamespace(cluster, namespace);
-    kubectlOk(
-        cluster,
-        "patch",
-        "namespace",
-        namespace,
-        "--type=merge",
-        "-p",
-        '{"metadata":{"finalizers":["e2e.example.com/hold"]}}',
-    );
-    kubectlOk(cluster, "delete", "namespace", namespace, "--wait=false");
-}
-
-function release(cluster: Cluster, namespace: string): void {
-    kubectl(cluster, ["patch", "namespace", namespace, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
-}
 
 /** The component's closing summary in what the CLI printed (which the error repeats). */
 function summaryOf(output: string): string {

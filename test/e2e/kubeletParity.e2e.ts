@@ -12,7 +12,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import { DOCKER_HUB_SERVER } from "../../components/dockerConfig";
-import { kubeletKey } from "../../components/registryKey";
+import { kubeletKey, matchingKeys } from "../../components/registryKey";
 import { keyringHelper, pullProofHelper } from "../../testcluster/toolchain";
 
 const TABLE = [
@@ -179,47 +179,11 @@ const MATCH_IMAGES = [
     "quay.io/other",
 ];
 
-/**
- * The kubelet's URLsMatch on a key as we compute it: the same port, the same
- * number of dot-separated host parts, each matching as a glob (`*` within a
- * part), case-sensitively, and the key's path a prefix of the image's.
- * Docker Hub's key is the fallback for images without a registry host.
- */
+/** The servers whose entries the component's lookup (components/registryKey.ts, matchingKeys) gives for an image. */
 function expectedMatches(servers: readonly string[], image: string): number[] {
-    const split = (reference: string) => {
-        const slash = reference.indexOf("/");
-        const host = slash === -1 ? reference : reference.slice(0, slash);
-        const colon = host.lastIndexOf(":");
-        return {
-            parts: (colon === -1 ? host : host.slice(0, colon)).split("."),
-            port: colon === -1 ? "" : host.slice(colon + 1),
-            path: slash === -1 ? "" : reference.slice(slash),
-        };
-    };
-    const glob = (pattern: string, part: string) =>
-        new RegExp(
-            `^${pattern
-                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-                .replace(/\*/g, ".*")
-                .replace(/\?/g, ".")}$`,
-        ).test(part);
-    const target = split(image);
     const keys = servers.map((server) => (kubeletKey(server) as { key: string }).key);
-    const matched = keys.flatMap((key, i) => {
-        const rule = split(key);
-        const ok =
-            rule.port === target.port &&
-            rule.parts.length === target.parts.length &&
-            target.path.startsWith(rule.path) &&
-            rule.parts.every((part, j) => glob(part, target.parts[j]));
-        return ok ? [i] : [];
-    });
-    const first = image.split("/")[0];
-    const hubImage =
-        !image.includes("/") || first === "docker.io" || first === "index.docker.io" || !/[.:]/.test(first);
-    return matched.length === 0 && hubImage
-        ? keys.flatMap((key, i) => (key === "index.docker.io" ? [i] : []))
-        : matched;
+    const matched = new Set(matchingKeys(keys, image));
+    return keys.flatMap((key, i) => (matched.has(key) ? [i] : []));
 }
 
 describe("which entry the kubelet uses for an image, against its own code", function () {

@@ -27,6 +27,8 @@ export interface ProviderSettings {
     readonly as?: "deployer";
     /** The provider's client settings, as the stacks set them. */
     readonly kubeClientSettings?: k8s.types.input.KubeClientSettings;
+    /** Another kubeconfig file with the same contexts, for a cluster that stops answering (say). */
+    readonly kubeconfig?: string;
 }
 
 /** One stack of the e2e project; `program` can be swapped between runs, as a user edits a program. */
@@ -70,9 +72,9 @@ export class TestStack {
     private cluster!: Cluster;
 
     private run(): Record<string, unknown> | void {
-        const { enableSecretMutable = true, as, kubeClientSettings } = this.providerSettings;
+        const { enableSecretMutable = true, as, kubeClientSettings, kubeconfig } = this.providerSettings;
         const provider = new k8s.Provider("test-cluster", {
-            kubeconfig: this.cluster.kubeconfig,
+            kubeconfig: kubeconfig ?? this.cluster.kubeconfig,
             context: as === "deployer" ? this.cluster.deployerContext : this.cluster.adminContext,
             enableSecretMutable,
             kubeClientSettings,

@@ -14,11 +14,29 @@ const README = path.join(__dirname, "..", "..", "README.md");
 
 /** The README's RBAC manifests, with the deployer's namespace and user filled in. */
 export function readmeRbac(namespace: string, user: string): string {
+    return rbacBlock(0)
+        .replace(/<namespace>/g, namespace)
+        .replace(/<deployer>/g, user);
+}
+
+/** The README's one extra grant for namespaceSelectors (its second yaml block), for `user`. */
+export function readmeSelectorRbac(user: string): string {
+    return rbacBlock(1).replace(/<deployer>/g, user);
+}
+
+/** The README's read-only grant for the audit (its third yaml block), for `user`. */
+export function readmeAuditRbac(user: string): string {
+    return rbacBlock(2).replace(/<auditor>/g, user);
+}
+
+/** The `index`th yaml block of the README's RBAC section. */
+function rbacBlock(index: number): string {
     const readme = fs.readFileSync(README, "utf8");
-    const section = readme.slice(readme.indexOf("\n## RBAC"));
-    const block = /```yaml\n([\s\S]*?)```/.exec(section);
-    assert.ok(block, "the README's RBAC section has a yaml block");
-    return block[1].replace(/<namespace>/g, namespace).replace(/<deployer>/g, user);
+    const start = readme.indexOf("\n## RBAC");
+    const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]);
+    assert.ok(blocks[index] !== undefined, `the README's RBAC section has no yaml block ${index + 1}`);
+    return blocks[index];
 }
 
 export function apply(cluster: Cluster, manifest: string): void {

@@ -15,7 +15,7 @@ import { Cluster, freePorts } from "../../testcluster/controlPlane";
 import { kubectl, kubectlOk } from "../../testcluster/kubectl";
 import { pulumiEnv, startCluster, stopCluster } from "../../testcluster/scratch";
 import { binary } from "../../testcluster/toolchain";
-import { createNamespace, imagePullSecretNames, secretConfig } from "./cluster";
+import { HAND_EDITED_AUTH, createNamespace, editSecretByHand, imagePullSecretNames, secretConfig } from "./cluster";
 import { sharedCluster } from "./hooks";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -138,6 +138,22 @@ describe("the committed stacks through npm run preview|up|destroy, on local clus
             assert.deepEqual(Object.keys(config.auths), ["registry.local.test"]);
             assert.equal(config.auths["registry.local.test"].username, "demo");
             assert.deepEqual(imagePullSecretNames(cluster, "demo"), ["regcred"]);
+
+            // The audit, with the stack's passphrase and nothing more: all in place, exit 0.
+            const clean = run("npm", ["run", "-s", "audit", "--", stack, "--json"], env);
+            assert.equal(clean.status, 0, `${clean.stdout}\n${clean.stderr}`);
+            const [audited] = JSON.parse(clean.stdout).clusters;
+            assert.deepEqual(audited.report.findings, []);
+            assert.ok(audited.report.namespaces.includes("demo"));
+            // A Secret edited by hand: the table names it stale, without its content, and the status is 1.
+            editSecretByHand(cluster, "demo", "regcred", "registry.local.test");
+            const stale = run("npm", ["run", "-s", "audit", "--", stack], env);
+            assert.equal(stale.status, 1, `${stale.stdout}\n${stale.stderr}`);
+            assert.match(
+                stale.stdout,
+                /demo +Secret\/regcred +- +- +secret-stale: its content differs from what the stack declares/,
+            );
+            assert.ok(!`${stale.stdout}${stale.stderr}`.includes(HAND_EDITED_AUTH));
             npmRun(env, "destroy", "--", stack, "--yes");
         } finally {
             removeStack(stack, env);
