@@ -31,10 +31,8 @@ export function kubectl(
     const result = spawnSync(
         binary("kubectl"),
         [...clusterArgs(cluster, options.as), "--request-timeout=30s", ...args],
-        {
-            encoding: "utf8",
-            input: options.input,
-        },
+        // The whole list of 1,000 namespaces' objects is tens of MB: past spawnSync's default 1 MB kubectl is killed.
+        { encoding: "utf8", input: options.input, maxBuffer: 1024 * 1024 * 1024 },
     );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
