@@ -171,7 +171,6 @@ export class RegistryCredentials extends pulumi.ComponentResource {
         };
         declareSecrets(listedTargets);
 
-        // Every target, listed and selected, once the selected ones are declared too.
         // Every target, listed and selected, once the selected ones are declared too; `resolved`
         // is false when the selectors could not be resolved (the error is on the component).
         const selectors = args.namespaceSelectors;
