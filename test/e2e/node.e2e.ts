@@ -7,11 +7,9 @@
  */
 import { strict as assert } from "assert";
 import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
-import { encodeDockerConfig } from "../../components/dockerConfig";
 import { Cluster } from "../../testcluster/controlPlane";
-import { kubectl, kubectlOk } from "../../testcluster/kubectl";
+import { kubectlOk } from "../../testcluster/kubectl";
 import {
-    Login,
     ManifestRequest,
     Node,
     changeRegistryPassword,
@@ -33,7 +31,7 @@ import {
     untilRunning,
 } from "./pods";
 import { TestProgram, pulumi, withStack } from "./pulumiStack";
-import { kubeletLookup } from "./registry";
+import { acceptedSpellings, kubeletLookup, neverMatchedSpellings, writePullSecret } from "./registry";
 
 describe("on a real node, a Pod of a private image", function () {
     let cluster: Cluster;
@@ -242,7 +240,10 @@ describe("on a real node, a Pod of a private image", function () {
     it("an image the node already holds is not handed to a namespace without credentials", async () => {
         // The node pulls the image once, with credentials, in one namespace...
         await createNamespace(cluster, "node-cache-pulled");
-        writeSecret(cluster, "node-cache-pulled", "spelled", node.privateRegistry.address, registryLogin(node));
+        writePullSecret(cluster, "node-cache-pulled", "spelled", {
+            server: node.privateRegistry.address,
+            ...registryLogin(node),
+        });
         createPod(cluster, "node-cache-pulled", "puller", image, { imagePullSecrets: ["spelled"] });
         await untilRunning(cluster, "node-cache-pulled", "puller");
 
@@ -265,22 +266,10 @@ describe("on a real node, a Pod of a private image", function () {
         // What the component writes (pull.e2e.ts's spellings, and a path that is not the image's), and what it
         // refuses, which kubectl writes as another tool would.
         const byComponent = [
-            ...[
-                address,
-                `${address}/`,
-                `https://${address}`,
-                `https://${address}/`,
-                `https://${address}/v2/`,
-                `https://${address}/v1/`,
-                `http://${address}`,
-                `${address}/team`,
-            ].map((server) => ({ server, runs: true })),
+            ...acceptedSpellings(address).map((server) => ({ server, runs: true })),
             { server: `${address}/other`, runs: false },
         ];
-        const byKubectl = [`oci://${address}`, `HTTPS://${address}`, ` ${address}`].map((server) => ({
-            server,
-            runs: false,
-        }));
+        const byKubectl = neverMatchedSpellings(address).map((server) => ({ server, runs: false }));
         const spellings = [...byComponent, ...byKubectl];
         for (const i of spellings.keys()) {
             await createNamespace(cluster, `node-spelling-${i}`);
@@ -301,7 +290,7 @@ describe("on a real node, a Pod of a private image", function () {
                 });
             });
             byKubectl.forEach(({ server }, j) =>
-                writeSecret(cluster, `node-spelling-${byComponent.length + j}`, "spelled", server, login),
+                writePullSecret(cluster, `node-spelling-${byComponent.length + j}`, "spelled", { server, ...login }),
             );
 
             const outcomes: string[] = [];
@@ -321,21 +310,6 @@ describe("on a real node, a Pod of a private image", function () {
         });
     });
 });
-
-/** A pull Secret written as kubectl or another tool would, without the component. */
-function writeSecret(cluster: Cluster, namespace: string, name: string, server: string, login: Login): void {
-    const config = encodeDockerConfig([{ server, ...login }]);
-    const result = kubectl(cluster, ["create", "-f", "-"], {
-        input: JSON.stringify({
-            apiVersion: "v1",
-            kind: "Secret",
-            type: "kubernetes.io/dockerconfigjson",
-            metadata: { name, namespace },
-            data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
-        }),
-    });
-    assert.equal(result.status, 0, result.stderr);
-}
 
 async function waitForPods(cluster: Cluster, namespace: string, app: string, count: number): Promise<void> {
     await eventually(() => podsOf(cluster, namespace, app).length >= count, `${count} Pod of ${namespace}/${app}`);

@@ -10,15 +10,22 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
-import { encodeDockerConfig } from "../../components/dockerConfig";
 import { kubeletKey } from "../../components/registryKey";
 import { validateArgs } from "../../components";
-import { kubectl } from "../../testcluster/kubectl";
 import { closedPort } from "../fakeRegistry";
 import { createNamespace, deleteNamespace, getObject } from "./cluster";
 import { sharedCluster } from "./hooks";
 import { TestProgram, pulumi, withStack } from "./pulumiStack";
-import { LocalRegistry, kubeletLookup, pullManifest, pushImage, startRegistry } from "./registry";
+import {
+    LocalRegistry,
+    acceptedSpellings,
+    kubeletLookup,
+    neverMatchedSpellings,
+    pullManifest,
+    pushImage,
+    startRegistry,
+    writePullSecret,
+} from "./registry";
 
 const LOGIN = { username: "puller", password: "pull-s3cret-token" };
 const WRONG_PASSWORD = "expired-token-0000";
@@ -48,21 +55,9 @@ describe("credentials that went through the component pull from a real registry"
         return name;
     }
 
-    /** Every spelling of the registry's server that the component accepts, and kubectl's --docker-server would. */
-    const spellings = (address: string) => [
-        address,
-        `${address}/`,
-        `https://${address}`,
-        `https://${address}/`,
-        `https://${address}/v2/`,
-        `https://${address}/v1/`,
-        `http://${address}`,
-        `${address}/team`,
-    ];
-
     it("pulls the manifest with what the kubelet finds in the Secret, for each spelling of the server the component accepts", async () => {
         const cluster = sharedCluster();
-        const servers = spellings(registry.address);
+        const servers = acceptedSpellings(registry.address);
         const targets = await Promise.all(servers.map((_, i) => namespace(`pull-${i}`)));
         await withStack(cluster, "pull-proof", async (stack) => {
             await stack.up((provider) => {
@@ -97,14 +92,7 @@ describe("credentials that went through the component pull from a real registry"
     it("a key the kubelet never matches leaves it with no credentials, and the component refuses that key first", async () => {
         const cluster = sharedCluster();
         const target = await namespace("pull-never");
-        const address = registry.address;
-        for (const [i, server] of [
-            `oci://${address}`,
-            `HTTPS://${address}`,
-            ` ${address}`,
-            `${address} `,
-            `${address}\t`,
-        ].entries()) {
+        for (const [i, server] of neverMatchedSpellings(registry.address).entries()) {
             // Our validation, before anything exists.
             const problems = validateArgs("regcred", { registries: [{ server, ...LOGIN }], namespaces: [target] });
             assert.deepEqual(
@@ -116,17 +104,7 @@ describe("credentials that went through the component pull from a real registry"
 
             // The same bytes written without the component (as kubectl or another tool would), read back as the kubelet gets them.
             const name = `never-${i}`;
-            const config = encodeDockerConfig([{ server, ...LOGIN }]);
-            const written = kubectl(cluster, ["create", "-f", "-"], {
-                input: JSON.stringify({
-                    apiVersion: "v1",
-                    kind: "Secret",
-                    type: "kubernetes.io/dockerconfigjson",
-                    metadata: { name, namespace: target },
-                    data: { ".dockerconfigjson": Buffer.from(config).toString("base64") },
-                }),
-            });
-            assert.equal(written.status, 0, written.stderr);
+            writePullSecret(cluster, target, name, { server, ...LOGIN });
             const lookup = kubeletLookup(getObject(cluster, "secret", target, name), image);
             assert.deepEqual(
                 lookup,

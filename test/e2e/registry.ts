@@ -11,6 +11,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createInterface } from "readline";
+import { encodeDockerConfig } from "../../components/dockerConfig";
+import { Cluster } from "../../testcluster/controlPlane";
+import { kubectl } from "../../testcluster/kubectl";
 import { pullProofHelper } from "../../testcluster/toolchain";
 
 export interface Login {
@@ -94,4 +97,42 @@ export function pullManifest(
 ): { digest: string } | { error: string } {
     const result = run(["pull-manifest", "-image", image, "-ca", registry.caFile], login);
     return result.status === 0 ? { digest: JSON.parse(result.stdout).digest } : { error: result.stderr.trim() };
+}
+
+/** Every spelling of a registry's server that the component accepts, and kubectl's --docker-server would. */
+export function acceptedSpellings(address: string): string[] {
+    return [
+        address,
+        `${address}/`,
+        `https://${address}`,
+        `https://${address}/`,
+        `https://${address}/v2/`,
+        `https://${address}/v1/`,
+        `http://${address}`,
+        `${address}/team`,
+    ];
+}
+
+/** Spellings the kubelet never matches, which the component refuses. */
+export function neverMatchedSpellings(address: string): string[] {
+    return [`oci://${address}`, `HTTPS://${address}`, ` ${address}`, `${address} `, `${address}\t`];
+}
+
+/** A pull Secret for one login, written as kubectl or another tool would, without the component. */
+export function writePullSecret(
+    cluster: Cluster,
+    namespace: string,
+    name: string,
+    login: Login & { server: string },
+): void {
+    const written = kubectl(cluster, ["create", "-f", "-"], {
+        input: JSON.stringify({
+            apiVersion: "v1",
+            kind: "Secret",
+            type: "kubernetes.io/dockerconfigjson",
+            metadata: { name, namespace },
+            data: { ".dockerconfigjson": Buffer.from(encodeDockerConfig([login])).toString("base64") },
+        }),
+    });
+    assert.equal(written.status, 0, written.stderr);
 }
