@@ -6,7 +6,7 @@
  * every outcome here is read from the Pod's status, as a user reads it.
  */
 import { strict as assert } from "assert";
-import { RegistryCredentials, RegistryCredentialsArgs } from "../../components";
+import { RegistryCredentials, RegistryCredentialsArgs, auditCluster } from "../../components";
 import { Cluster } from "../../testcluster/controlPlane";
 import { kubectlOk } from "../../testcluster/kubectl";
 import {
@@ -121,6 +121,48 @@ describe("on a real node, a Pod of a private image", function () {
             assert.deepEqual(getObject(cluster, "pod", "node-story", after).spec.imagePullSecrets, [
                 { name: "regcred" },
             ]);
+        });
+    });
+
+    it("the audit names the failing Pod and its uncovered image before `pulumi up`, and finds nothing once the Pod is recreated", async () => {
+        await createNamespace(cluster, "node-audit");
+        createDeployment(cluster, "node-audit", "web", image);
+        await eventually(() => podsOf(cluster, "node-audit", "web").length === 1, "the Deployment's Pod");
+        const [failing] = podsOf(cluster, "node-audit", "web");
+        assert.notEqual((await pullOutcome(cluster, "node-audit", failing)).state, "Running");
+
+        const audit = async () => {
+            const login = registryLogin(node);
+            const report = await auditCluster({
+                cluster: { kubeconfig: cluster.kubeconfig, context: cluster.adminContext },
+                componentName: "regcred",
+                args: { registries: [{ server: node.privateRegistry.address, ...login }], namespaces: ["node-audit"] },
+                project: "regcred-e2e",
+                stack: "node-audit",
+            });
+            return report.findings.map((finding) => `${finding.object} ${finding.problem}`).sort();
+        };
+        assert.deepEqual(await audit(), [
+            "Deployment/web not-covered",
+            `Pod/${failing} pull-failing`,
+            "Secret/regcred secret-missing",
+            "ServiceAccount/default entry-missing",
+        ]);
+
+        await withStack(cluster, "node-audit", async (stack) => {
+            await stack.up(pullCredentials(["node-audit"]));
+            kubectlOk(cluster, "rollout", "restart", "deployment/web", "-n", "node-audit");
+            await eventually(
+                () => podsOf(cluster, "node-audit", "web").some((pod) => pod !== failing),
+                "the restarted Deployment's Pod",
+            );
+            await untilRunning(
+                cluster,
+                "node-audit",
+                podsOf(cluster, "node-audit", "web").find((pod) => pod !== failing)!,
+            );
+            await eventually(() => podsOf(cluster, "node-audit", "web").length === 1, "the failing Pod to go");
+            assert.deepEqual(await audit(), []);
         });
     });
 
