@@ -23,7 +23,7 @@ import { DOCKER_HUB_SERVER, encodeDockerConfig } from "./dockerConfig";
 import { RegistryCredentialsArgs } from "./args";
 import { listNamespaces } from "./clusterCheck";
 import { KubeConnection, ProviderConnection, connectionFor } from "./kubeconfig";
-import { kubeRequest } from "./kubeClient";
+import { listEvery } from "./kubeClient";
 import { ClusterNamespace, selectNamespaces } from "./namespaceSelector";
 import { defaultFieldManager } from "./names";
 import { imageRepository, kubeletKey, matchingKeys } from "./registryKey";
@@ -441,30 +441,10 @@ function declaredConfig(args: RegistryCredentialsArgs): string {
 
 /** Every item of a cluster-wide list, page by page; throws naming the resource when it cannot be listed. */
 async function listAll(connection: KubeConnection, path: string, query = ""): Promise<KubeObject[]> {
-    const items: KubeObject[] = [];
-    let page = "";
-    do {
-        const params = [
-            `limit=500`,
-            ...(query === "" ? [] : [query]),
-            ...(page === "" ? [] : [`continue=${encodeURIComponent(page)}`]),
-        ];
-        const response = await kubeRequest(
-            connection,
-            "GET",
-            `${path}?${params.join("&")}`,
-            undefined,
-            undefined,
-            30_000,
-        );
-        if (response.status !== 200) {
-            const message = typeof response.body?.message === "string" ? `: ${response.body.message}` : "";
-            throw new Error(
-                `cannot list ${path.split("/").at(-1)} on ${connection.server} (HTTP ${response.status})${message}`,
-            );
-        }
-        items.push(...(response.body?.items ?? []));
-        page = response.body?.metadata?.continue ?? "";
-    } while (page !== "");
-    return items;
+    const listed = await listEvery(connection, path, { query });
+    if ("items" in listed) {
+        return listed.items;
+    }
+    const message = typeof listed.body?.message === "string" ? `: ${listed.body.message}` : "";
+    throw new Error(`cannot list ${path.split("/").at(-1)} on ${connection.server} (HTTP ${listed.status})${message}`);
 }

@@ -9,7 +9,7 @@
  * Nothing here throws; every answer is data for the component to report.
  */
 import { KubeConnection, UnusableConnection } from "./kubeconfig";
-import { kubeRequest } from "./kubeClient";
+import { listEvery } from "./kubeClient";
 import { ClusterNamespace } from "./namespaceSelector";
 
 export interface ClusterCheck {
@@ -50,37 +50,21 @@ export async function listNamespaces(connection: KubeConnection | UnusableConnec
     if ("unusable" in connection) {
         return { unreachable: connection.unusable };
     }
-    const found: ClusterNamespace[] = [];
-    let page = "";
-    do {
-        const query = `limit=${PAGE}${page === "" ? "" : `&continue=${encodeURIComponent(page)}`}`;
-        let response;
-        try {
-            response = await kubeRequest(
-                connection,
-                "GET",
-                `api/v1/namespaces?${query}`,
-                undefined,
-                undefined,
-                TIMEOUT_MS,
-            );
-        } catch (error) {
-            return { unreachable: (error as Error).message };
-        }
-        if (response.status === 401) {
-            return {
-                unreachable: `the API server at ${connection.server} refuses the kubeconfig's credentials (HTTP 401)${reasonOf(response.body)}`,
-            };
-        }
-        if (response.status !== 200) {
-            return { unlisted: `could not list namespaces (HTTP ${response.status})${reasonOf(response.body)}` };
-        }
-        for (const item of (response.body?.items ?? []) as NamespaceObject[]) {
-            found.push(clusterNamespace(item));
-        }
-        page = response.body?.metadata?.continue ?? "";
-    } while (page !== "");
-    return { namespaces: found };
+    let listed;
+    try {
+        listed = await listEvery(connection, "api/v1/namespaces", { pageSize: PAGE, timeoutMs: TIMEOUT_MS });
+    } catch (error) {
+        return { unreachable: (error as Error).message };
+    }
+    if ("items" in listed) {
+        return { namespaces: (listed.items as NamespaceObject[]).map(clusterNamespace) };
+    }
+    if (listed.status === 401) {
+        return {
+            unreachable: `the API server at ${connection.server} refuses the kubeconfig's credentials (HTTP 401)${reasonOf(listed.body)}`,
+        };
+    }
+    return { unlisted: `could not list namespaces (HTTP ${listed.status})${reasonOf(listed.body)}` };
 }
 
 /** What the listing says of the listed namespaces. */

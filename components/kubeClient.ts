@@ -18,6 +18,43 @@ export interface KubeResponse {
     readonly body: any;
 }
 
+/**
+ * Every item of a LIST, page by page (`pageSize` at a time, following
+ * `continue`), so that a huge cluster's answer comes in small pieces: the
+ * items, or the first answer that was not HTTP 200. Rejects, as kubeRequest
+ * does, only when the server cannot be reached or does not answer in time.
+ */
+export async function listEvery(
+    connection: KubeConnection,
+    apiPath: string,
+    { query = "", pageSize = 500, timeoutMs = 30_000 }: { query?: string; pageSize?: number; timeoutMs?: number } = {},
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the listed objects, as the API server sent them
+): Promise<{ readonly items: any[] } | KubeResponse> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+    const items: any[] = [];
+    let page = "";
+    do {
+        const params = [`limit=${pageSize}`, ...(query === "" ? [] : [query])];
+        if (page !== "") {
+            params.push(`continue=${encodeURIComponent(page)}`);
+        }
+        const response = await kubeRequest(
+            connection,
+            "GET",
+            `${apiPath}?${params.join("&")}`,
+            undefined,
+            undefined,
+            timeoutMs,
+        );
+        if (response.status !== 200) {
+            return response;
+        }
+        items.push(...(response.body?.items ?? []));
+        page = response.body?.metadata?.continue ?? "";
+    } while (page !== "");
+    return { items };
+}
+
 /** Sends one request; resolves with any HTTP status, rejects only when the server cannot be reached or does not answer in time. */
 export async function kubeRequest(
     connection: KubeConnection,
