@@ -19,6 +19,21 @@ export function getObject(cluster: Cluster, kind: string, namespace: string, nam
     return JSON.parse(result.stdout);
 }
 
+/** Creates an object from its manifest, as `kubectl create -f -` does; a refusal fails the test with kubectl's error. */
+export function createObject(
+    cluster: Cluster,
+    object: {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; namespace?: string };
+        [field: string]: unknown;
+    },
+): void {
+    const result = kubectl(cluster, ["create", "-f", "-"], { input: JSON.stringify(object) });
+    const { kind, metadata } = object;
+    assert.equal(result.status, 0, `creating ${kind} ${metadata.namespace}/${metadata.name}: ${result.stderr}`);
+}
+
 /** Creates a namespace and waits for the controller to give it its `default` service account. */
 export async function createNamespace(cluster: Cluster, namespace: string): Promise<void> {
     kubectlOk(cluster, "create", "namespace", namespace);

@@ -9,6 +9,7 @@ import { strict as assert } from "assert";
 import { Cluster } from "../../testcluster/controlPlane";
 import { kubectl, kubectlOk } from "../../testcluster/kubectl";
 import { waitFor } from "../../testcluster/waitFor";
+import { createObject } from "./cluster";
 
 export interface PodOptions {
     readonly serviceAccount?: string;
@@ -47,19 +48,17 @@ export function createPod(
     image: string,
     options?: PodOptions,
 ): void {
-    const pod = {
+    createObject(cluster, {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name, namespace },
         spec: podSpec(cluster, image, options),
-    };
-    const result = kubectl(cluster, ["create", "-f", "-"], { input: JSON.stringify(pod) });
-    assert.equal(result.status, 0, `creating pod ${namespace}/${name}: ${result.stderr}`);
+    });
 }
 
 /** Creates a Deployment of one replica on the test node, its Pods labelled `app: <name>`. */
 export function createDeployment(cluster: Cluster, namespace: string, name: string, image: string): void {
-    const deployment = {
+    createObject(cluster, {
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name, namespace },
@@ -68,9 +67,7 @@ export function createDeployment(cluster: Cluster, namespace: string, name: stri
             selector: { matchLabels: { app: name } },
             template: { metadata: { labels: { app: name } }, spec: podSpec(cluster, image) },
         },
-    };
-    const result = kubectl(cluster, ["create", "-f", "-"], { input: JSON.stringify(deployment) });
-    assert.equal(result.status, 0, `creating deployment ${namespace}/${name}: ${result.stderr}`);
+    });
 }
 
 /** The names of the Pods labelled `app: <app>` that are not being deleted, oldest first. */

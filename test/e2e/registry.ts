@@ -13,7 +13,7 @@ import * as path from "path";
 import { createInterface } from "readline";
 import { encodeDockerConfig } from "../../components/dockerConfig";
 import { Cluster } from "../../testcluster/controlPlane";
-import { kubectl } from "../../testcluster/kubectl";
+import { createObject } from "./cluster";
 import { pullProofHelper } from "../../testcluster/toolchain";
 
 export interface Login {
@@ -125,14 +125,11 @@ export function writePullSecret(
     name: string,
     login: Login & { server: string },
 ): void {
-    const written = kubectl(cluster, ["create", "-f", "-"], {
-        input: JSON.stringify({
-            apiVersion: "v1",
-            kind: "Secret",
-            type: "kubernetes.io/dockerconfigjson",
-            metadata: { name, namespace },
-            data: { ".dockerconfigjson": Buffer.from(encodeDockerConfig([login])).toString("base64") },
-        }),
+    createObject(cluster, {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "kubernetes.io/dockerconfigjson",
+        metadata: { name, namespace },
+        data: { ".dockerconfigjson": Buffer.from(encodeDockerConfig([login])).toString("base64") },
     });
-    assert.equal(written.status, 0, written.stderr);
 }
