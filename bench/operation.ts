@@ -5,8 +5,9 @@
  * operation's time and memory include starting Node and loading the program,
  * and no operation inherits another's heap.
  *
- * real.ts starts it as `node -r ts-node/register/transpile-only
- * bench/operation.ts <spec.json>`, with the stack already created.
+ * real.ts starts it as `node -r ./stacks/transpileCache.js
+ * bench/operation.ts <spec.json>`, as the npm scripts start theirs, with
+ * the stack already created.
  */
 import * as fs from "fs";
 import { runPulumi } from "../stacks/pulumiRun";

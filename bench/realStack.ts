@@ -148,8 +148,9 @@ export async function runOperation(
     fs.writeFileSync(specFile, JSON.stringify(spec));
     const node = [
         process.execPath,
+        // As the npm scripts start the deploy scripts.
         "-r",
-        "ts-node/register/transpile-only",
+        path.join(__dirname, "..", "stacks", "transpileCache.js"),
         path.join(__dirname, "operation.ts"),
         specFile,
     ];

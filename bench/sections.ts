@@ -1,7 +1,7 @@
 /**
- * BENCHMARKS.md has three writers: `npm run bench` (the mock engine),
- * `npm run bench:real` and `npm run bench:interrupted` (a local cluster).
- * Each of the last two owns marked sections, and every writer leaves the
+ * BENCHMARKS.md has four writers: `npm run bench` (the mock engine),
+ * `npm run bench:fixed`, `npm run bench:real` and `npm run bench:interrupted`
+ * (a local cluster). Each of the last three owns marked sections, and every writer leaves the
  * others' as they are.
  */
 import * as fs from "fs";
@@ -16,8 +16,17 @@ export const AUDIT_SECTION = "audit";
 /** The section `npm run bench:interrupted` writes. */
 export const INTERRUPTED_SECTION = "interrupted-up";
 
+/** The section `npm run bench:fixed` writes. */
+export const FIXED_COST_SECTION = "fixed-cost";
+
 /** The marked sections, in the order the file keeps them. */
-export const CLUSTER_SECTIONS = [REAL_ENGINE_SECTION, REAL_ENGINE_SETTINGS_SECTION, AUDIT_SECTION, INTERRUPTED_SECTION];
+export const CLUSTER_SECTIONS = [
+    FIXED_COST_SECTION,
+    REAL_ENGINE_SECTION,
+    REAL_ENGINE_SETTINGS_SECTION,
+    AUDIT_SECTION,
+    INTERRUPTED_SECTION,
+];
 
 const marker = (name: string, end: "start" | "end") => `<!-- ${name}:${end} -->`;
 

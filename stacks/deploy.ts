@@ -6,13 +6,14 @@
  *
  * The program runs in this process, served to the plain CLI, and the CLI's
  * defaults change for rollouts to many namespaces: see stacks/pulumiRun.ts.
- * The program is loaded the way this script is, transpile-only.
+ * The program is loaded the way this script is: without type-checking, each
+ * file compiled once and kept (stacks/transpileCache.js).
  */
 import { spawnSync } from "child_process";
 import * as readline from "readline";
 import { runPulumi, upSteps } from "./pulumiRun";
 import { withLocalSalt } from "./localSalt";
-import { PROJECT_DIR, stackFile } from "./stackFiles";
+import { PROJECT_DIR, stackFile, stackInFolderBackend } from "./stackFiles";
 
 const COMMANDS = ["preview", "up", "destroy"];
 
@@ -34,23 +35,28 @@ async function main(argv: readonly string[]): Promise<number> {
         return 1;
     }
 
-    const { created: select, configFile } = withLocalSalt(stack, () =>
-        spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], {
-            cwd: PROJECT_DIR,
-            stdio: "inherit",
-        }),
+    // The stack is made by `stack select --create` the first time; once it is in
+    // a folder backend, and its salt is known, that process of its own is skipped.
+    const exists = stackInFolderBackend(stack) === true;
+    const { created: select, configFile } = withLocalSalt(stack, (saltKnown) =>
+        exists && saltKnown
+            ? undefined
+            : spawnSync("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", stack], {
+                  cwd: PROJECT_DIR,
+                  stdio: "inherit",
+              }),
     );
-    if ((select.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+    if ((select?.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
         process.stderr.write(`${INSTALL_HINT}\n`);
         return 127;
     }
-    if (select.status !== 0) {
+    if (select !== undefined && select.status !== 0) {
         return select.status ?? 1;
     }
     const configFlags = configFile === undefined ? [] : ["--config-file", configFile];
 
-    const run = (command: string, flags: readonly string[]) =>
-        runPulumi({
+    const run = async (command: string, flags: readonly string[]) => {
+        const status = await runPulumi({
             command,
             stack,
             flags: [...configFlags, ...flags],
@@ -61,6 +67,11 @@ async function main(argv: readonly string[]): Promise<number> {
                 return stackOutputs(declareStack(configFromRuntime()));
             },
         });
+        if (status === 127) {
+            process.stderr.write(`${INSTALL_HINT}\n`);
+        }
+        return status;
+    };
     if (command !== "up") {
         const status = await run(command, flags);
         if (command === "destroy" && status === 0) {

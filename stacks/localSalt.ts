@@ -25,17 +25,21 @@ export function localConfigFile(stack: string): string {
 /**
  * Runs `create` (the command that may make the stack) and says which file
  * the CLI should read the stack's config from: none when the committed file
- * holds its own salt, else the copy with this machine's salt.
+ * holds its own salt, else the copy with this machine's salt. `create` is
+ * told whether a salt is known already, in either file.
  */
-export function withLocalSalt<T>(stack: string, create: () => T): { created: T; configFile?: string } {
+export function withLocalSalt<T>(
+    stack: string,
+    create: (saltKnown: boolean) => T,
+): { created: T; configFile?: string } {
     const committed = stackFile(stack);
     const before = fs.readFileSync(committed, "utf8");
     if (SALT_LINE.test(before)) {
-        return { created: create() };
+        return { created: create(true) };
     }
     const copy = localConfigFile(stack);
     const known = fs.existsSync(copy) ? SALT_LINE.exec(fs.readFileSync(copy, "utf8"))?.[0] : undefined;
-    const created = create();
+    const created = create(known !== undefined);
     const after = fs.readFileSync(committed, "utf8");
     const made = SALT_LINE.exec(after)?.[0];
     if (after !== before) {

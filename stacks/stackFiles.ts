@@ -8,6 +8,7 @@
  * variables from these files before the SDK first reads them.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 
@@ -47,10 +48,44 @@ export function stackFile(stack: string): string {
     return path.join(STACK_CONFIG_DIR, `Pulumi.${stack}.yaml`);
 }
 
+/** Pulumi.yaml, as far as these scripts read it. */
+function projectFile(): { name: string; backend?: { url?: unknown } } {
+    return YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
+}
+
 /** The project's name, which is also its config namespace (`<name>:namespaces`). */
 export function projectName(): string {
-    const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"));
-    return project.name;
+    return projectFile().name;
+}
+
+/**
+ * Whether the stack's state is already in the project's backend, when that
+ * is a folder (`file://`, as Pulumi.yaml has it) this process can look in;
+ * undefined for any other backend, where only the CLI can tell. The deploy
+ * scripts skip the CLI process that creates the stack when it exists.
+ */
+export function stackInFolderBackend(stack: string): boolean | undefined {
+    const { name, backend } = projectFile();
+    const url = backend?.url;
+    if (typeof url !== "string" || !url.startsWith("file://")) {
+        return undefined;
+    }
+    const folder = url.slice("file://".length);
+    const state = path.join(
+        folder === "~" || folder.startsWith("~/")
+            ? path.join(os.homedir(), folder.slice(1))
+            : path.resolve(PROJECT_DIR, folder),
+        ".pulumi",
+    );
+    // The CLI's layout (pkg/backend/diy): stacks by project since meta.yaml's version 1, by name alone before.
+    let version = 0;
+    try {
+        version = Number(YAML.parse(fs.readFileSync(path.join(state, "meta.yaml"), "utf8"))?.version ?? 0);
+    } catch {
+        // no meta.yaml: the layout before version 1, or no state at all
+    }
+    const stacks = version >= 1 ? path.join(state, "stacks", name) : path.join(state, "stacks");
+    return [".json", ".json.gz"].some((extension) => fs.existsSync(path.join(stacks, `${stack}${extension}`)));
 }
 
 /**

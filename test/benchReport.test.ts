@@ -119,13 +119,18 @@ describe("real-engine targets", () => {
     const FLOOR_SECONDS = 7;
     const LOOP_SECONDS = 127;
 
-    /** A run at 1,000 and 2,000 where each operation takes `at1000` seconds and `growth` times as long at 2,000. */
+    /**
+     * A run at 1,000 and 2,000 where each operation takes `at1000` seconds and `growth` times as long at 2,000;
+     * with `at10000`, at 10,000 too, where the floor takes 10 times as long.
+     */
     function run(
         at1000: Record<string, number>,
         options: {
             growth?: Record<string, number>;
             rotationRequests?: Record<string, number>;
             peakBytes?: number;
+            at100?: { floor: number; up: number };
+            at10000?: { seconds: Record<string, number>; peakBytes: number };
         } = {},
     ): Measured {
         const seconds = new Map<string, number[]>([
@@ -136,10 +141,21 @@ describe("real-engine targets", () => {
             const time = at1000[operation] ?? 10;
             seconds.set(`1000 ${SETTING}: ${operation}`, [time * 1.1, time, time * 0.9]);
             seconds.set(`2000 ${SETTING}: ${operation}`, [time * (options.growth?.[operation] ?? 2)]);
+            if (options.at10000 !== undefined) {
+                seconds.set(`10000 ${SETTING}: ${operation}`, [options.at10000.seconds[operation] ?? time * 10]);
+            }
+        }
+        if (options.at10000 !== undefined) {
+            seconds.set(`10000 ${FLOOR}`, [FLOOR_SECONDS * 10]);
+        }
+        if (options.at100 !== undefined) {
+            seconds.set(`100 ${FLOOR}`, [options.at100.floor]);
+            seconds.set(`100 ${SETTING}: first up (no preview)`, [options.at100.up]);
         }
         return {
             seconds: (size, label) => seconds.get(`${size} ${label}`),
-            peakBytes: (size) => (size === 2000 ? (options.peakBytes ?? 0.9e9) : undefined),
+            peakBytes: (size) =>
+                size === 2000 ? (options.peakBytes ?? 0.9e9) : size === 10000 ? options.at10000?.peakBytes : undefined,
             requests: (size, label) =>
                 size === 1000 && label.endsWith("rotation")
                     ? (options.rotationRequests ?? { "secrets GET": 1001, "secrets PATCH": 1001 })
@@ -154,26 +170,60 @@ describe("real-engine targets", () => {
 
     it("judges each time against the floor and the loop of the same run, at their medians", () => {
         const lines = realEngineVerdicts(
-            run({ "first preview": 14, "first up (no preview)": 21, "no-op preview": 10, rotation: 28, destroy: 35 }),
+            run({ "first preview": 21, "first up (no preview)": 14, "no-op preview": 5, rotation: 28, destroy: 35 }),
             SETTING,
         );
-        assert.equal(about(lines, "without preview"), "holds"); // 21 s: 3.0× the floor, 6.0× faster than the loop
+        assert.equal(about(lines, "at 1,000 without preview"), "holds"); // 14 s: 2.0× the floor, 9.1× faster than the loop
         assert.equal(about(lines, "with its preview"), "holds"); // 35 s: 5.0×
         assert.equal(about(lines, "no-op preview"), "holds");
         assert.equal(about(lines, "rotation"), "holds");
         assert.equal(about(lines, "destroy"), "holds");
-        assert.equal(about(lines, "growth"), "holds");
-        assert.equal(about(lines, "memory"), "holds");
+        assert.equal(about(lines, "time(2,000) / time(1,000)"), "holds");
+        assert.equal(about(lines, "memory at 2,000"), "holds");
     });
 
-    it("misses the first rollout when it is over 3× the floor or under 6× faster than the loop", () => {
+    it("misses the first rollout when it is over 2× the floor at 1,000 or under 6× faster than the loop", () => {
         assert.equal(
-            about(realEngineVerdicts(run({ "first up (no preview)": 21.5 }), SETTING), "without preview"),
+            about(realEngineVerdicts(run({ "first up (no preview)": 14.5 }), SETTING), "without preview"),
             "MISSED",
         );
-        const lines = realEngineVerdicts(run({ "first preview": 20, "first up (no preview)": 16 }), SETTING);
+        const lines = realEngineVerdicts(run({ "first preview": 22, "first up (no preview)": 14 }), SETTING);
         assert.equal(about(lines, "without preview"), "holds");
         assert.equal(about(lines, "with its preview"), "MISSED"); // 36 s: 5.1× the floor
+    });
+
+    it("holds the first rollout to 3× the floor at 100 and to 2× at 10,000", () => {
+        const at100 = (up: number) =>
+            about(realEngineVerdicts(run({}, { at100: { floor: 1, up } }), SETTING), "at 100 ");
+        assert.equal(at100(3), "holds");
+        assert.equal(at100(3.1), "MISSED");
+        const at10000 = (up: number) =>
+            about(
+                realEngineVerdicts(
+                    run({}, { at10000: { seconds: { "first up (no preview)": up }, peakBytes: 0 } }),
+                    SETTING,
+                ),
+                "at 10,000 without preview",
+            );
+        assert.equal(at10000(2 * FLOOR_SECONDS * 10), "holds");
+        assert.equal(at10000(2 * FLOOR_SECONDS * 10 + 1), "MISSED");
+    });
+
+    it("misses a no-op preview over 5 s at 1,000", () => {
+        assert.equal(about(realEngineVerdicts(run({ "no-op preview": 5.1 }), SETTING), "no-op preview"), "MISSED");
+    });
+
+    it("misses growth to 10,000 when any one operation grows more than 11×, and memory there over 4 GB", () => {
+        const lines = realEngineVerdicts(run({}, { at10000: { seconds: { destroy: 111 }, peakBytes: 4e9 } }), SETTING);
+        assert.equal(about(lines, "time(10,000) / time(1,000)"), "MISSED");
+        assert.match(
+            lines.find((line) => line.includes("time(10,000)"))!,
+            /destroy 11\.10/,
+        );
+        assert.equal(about(lines, "memory at 10,000"), "holds");
+        const over = realEngineVerdicts(run({}, { at10000: { seconds: {}, peakBytes: 4e9 + 1 } }), SETTING);
+        assert.equal(about(over, "time(10,000) / time(1,000)"), "holds");
+        assert.equal(about(over, "memory at 10,000"), "MISSED");
     });
 
     it("misses a rotation that writes a service account, or patches other than every Secret once", () => {
@@ -194,7 +244,7 @@ describe("real-engine targets", () => {
 
     it("misses growth when any one operation grows more than 2.2×, and names it", () => {
         const lines = realEngineVerdicts(run({}, { growth: { rotation: 2.31 } }), SETTING);
-        assert.equal(about(lines, "growth"), "MISSED");
+        assert.equal(about(lines, "time(2,000)"), "MISSED");
         assert.match(
             lines.find((line) => line.includes("growth"))!,
             /rotation 2\.31/,
@@ -202,8 +252,8 @@ describe("real-engine targets", () => {
     });
 
     it("misses memory at 1 GB, counted in bytes", () => {
-        assert.equal(about(realEngineVerdicts(run({}, { peakBytes: 1e9 }), SETTING), "memory"), "MISSED");
-        assert.equal(about(realEngineVerdicts(run({}, { peakBytes: 1e9 - 1 }), SETTING), "memory"), "holds");
+        assert.equal(about(realEngineVerdicts(run({}, { peakBytes: 1e9 + 1 }), SETTING), "memory"), "MISSED");
+        assert.equal(about(realEngineVerdicts(run({}, { peakBytes: 1e9 }), SETTING), "memory"), "holds");
     });
 
     it("says nothing about a size the run did not measure", () => {

@@ -14,7 +14,7 @@ const root = path.join(__dirname, "..");
 function deploy(args: string[], pathDir: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
     const inherited = { ...process.env };
     delete inherited.PULUMI_SKIP_CHECKPOINTS;
-    return spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "stacks/deploy.ts", ...args], {
+    return spawnSync(process.execPath, ["-r", "./stacks/transpileCache.js", "stacks/deploy.ts", ...args], {
         cwd: root,
         encoding: "utf8",
         env: { ...inherited, PATH: pathDir, ...env },
@@ -34,34 +34,71 @@ function standInPulumi(also = ""): { dir: string; calls: () => string[] } {
 }
 
 describe("npm run preview|up|destroy", () => {
+    // Stacks of the tests' own, copied from committed ones: no backend holds them, so every run makes its stack.
+    const local = `unit-local-${process.pid}`;
+    const dev = `unit-dev-${process.pid}`;
+    const copies = [
+        ["local", local],
+        ["dev", dev],
+    ];
+    const stackPath = (stack: string) => path.join(root, "stacks", `Pulumi.${stack}.yaml`);
+    before(() => copies.forEach(([from, to]) => fs.copyFileSync(stackPath(from), stackPath(to))));
+    after(() =>
+        copies.forEach(([, to]) => {
+            fs.rmSync(stackPath(to), { force: true });
+            fs.rmSync(path.join(root, ".pulumi", "config", `Pulumi.${to}.yaml`), { force: true });
+        }),
+    );
+
     it("selects (or creates) the stack with the passphrase provider, then previews and updates it, from the repository root", () => {
         const pulumi = standInPulumi();
-        const result = deploy(["up", "local", "--yes"], pulumi.dir);
+        const result = deploy(["up", local, "--yes"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
         const [select, preview, up, ...more] = pulumi.calls();
         assert.equal(
             select,
-            `${root} | stack select --create --secrets-provider passphrase local | PULUMI_SKIP_CHECKPOINTS=unset`,
+            `${root} | stack select --create --secrets-provider passphrase ${local} | PULUMI_SKIP_CHECKPOINTS=unset`,
         );
         assert.match(
             preview,
             new RegExp(
-                `^${root} \\| preview --stack local --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                `^${root} \\| preview --stack ${local} --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
             ),
         );
         assert.match(
             up,
             new RegExp(
-                `^${root} \\| up --stack local --continue-on-error --yes --skip-preview --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                `^${root} \\| up --stack ${local} --continue-on-error --yes --skip-preview --client=127\\.0\\.0\\.1:\\d+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
             ),
         );
         assert.deepEqual(more, []);
     });
 
+    it("skips the process that makes the stack once the stack's state is in the project's folder backend", () => {
+        // Where the CLI keeps it, by project (the layout since .pulumi/meta.yaml's version 1) or by name alone.
+        const states = [path.join("stacks", "registry-credentials"), "stacks"].map((folder) =>
+            path.join(root, ".pulumi", folder, `${local}.json`),
+        );
+        for (const state of states) {
+            fs.mkdirSync(path.dirname(state), { recursive: true });
+            fs.writeFileSync(state, "{}");
+        }
+        try {
+            const pulumi = standInPulumi();
+            assert.equal(deploy(["up", local, "--yes", "--skip-preview"], pulumi.dir).status, 0);
+            assert.deepEqual(
+                pulumi.calls().map((call) => call.split(" | ")[1].split(" ")[0]),
+                ["up"],
+            );
+        } finally {
+            states.forEach((state) => fs.rmSync(state, { force: true }));
+        }
+    });
+
     it("updates after a preview that failed for some resources, so that they hold back nothing else", () => {
         const pulumi = standInPulumi();
         fs.appendFileSync(path.join(pulumi.dir, "pulumi"), 'case "$1" in preview) exit 3;; esac\n');
-        const result = deploy(["up", "local", "--yes", "--diff"], pulumi.dir);
+        const result = deploy(["up", local, "--yes", "--diff"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
         assert.match(
             result.stderr,
@@ -73,15 +110,15 @@ describe("npm run preview|up|destroy", () => {
                 .slice(1)
                 .map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
             [
-                "preview --stack local --diff --client",
-                "up --stack local --continue-on-error --yes --skip-preview --diff --client",
+                `preview --stack ${local} --diff --client`,
+                `up --stack ${local} --continue-on-error --yes --skip-preview --diff --client`,
             ],
         );
     });
 
     it("asks before updating, as pulumi up does: without a terminal and without --yes it stops after the preview", () => {
         const pulumi = standInPulumi();
-        const result = deploy(["up", "local"], pulumi.dir);
+        const result = deploy(["up", local], pulumi.dir);
         assert.equal(result.status, 1);
         assert.match(result.stderr, /--yes must be passed in to proceed when running in non-interactive mode/);
         assert.deepEqual(
@@ -95,13 +132,13 @@ describe("npm run preview|up|destroy", () => {
 
     it("with --skip-preview, only updates", () => {
         const pulumi = standInPulumi();
-        assert.equal(deploy(["up", "local", "--yes", "--skip-preview"], pulumi.dir).status, 0);
+        assert.equal(deploy(["up", local, "--yes", "--skip-preview"], pulumi.dir).status, 0);
         assert.deepEqual(
             pulumi
                 .calls()
                 .slice(1)
                 .map((call) => call.split(" | ")[1].replace(/--client=\S+/, "--client")),
-            ["up --stack local --continue-on-error --yes --skip-preview --client"],
+            [`up --stack ${local} --continue-on-error --yes --skip-preview --client`],
         );
     });
 
@@ -127,7 +164,7 @@ describe("npm run preview|up|destroy", () => {
         for (const command of ["preview", "up", "destroy"]) {
             const pulumi = standInPulumi();
             assert.equal(
-                deploy([command, "local", ...(command === "up" ? ["--skip-preview"] : [])], pulumi.dir).status,
+                deploy([command, local, ...(command === "up" ? ["--skip-preview"] : [])], pulumi.dir).status,
                 0,
             );
             const expected = {
@@ -138,19 +175,19 @@ describe("npm run preview|up|destroy", () => {
             assert.match(
                 pulumi.calls()[1],
                 new RegExp(
-                    `^${root} \\| ${command} --stack local${expected} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
+                    `^${root} \\| ${command} --stack ${local}${expected} --client=\\S+ \\| PULUMI_SKIP_CHECKPOINTS=true$`,
                 ),
             );
         }
         for (const flags of [["--parallel", "8"], ["--parallel=8"], ["-p", "8"], ["-p8"]]) {
             const pulumi = standInPulumi();
             assert.equal(
-                deploy(["destroy", "local", ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status,
+                deploy(["destroy", local, ...flags], pulumi.dir, { PULUMI_SKIP_CHECKPOINTS: "false" }).status,
                 0,
             );
             assert.equal(
                 pulumi.calls()[1].replace(/--client=\S+/, "--client"),
-                `${root} | destroy --stack local --continue-on-error ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`,
+                `${root} | destroy --stack ${local} --continue-on-error ${flags.join(" ")} --client | PULUMI_SKIP_CHECKPOINTS=false`,
             );
         }
     });
@@ -169,29 +206,29 @@ describe("npm run preview|up|destroy", () => {
 
     it("after a destroy, says how to remove the stack without deleting its committed stack file", () => {
         const pulumi = standInPulumi();
-        const result = deploy(["destroy", "local", "--yes"], pulumi.dir);
+        const result = deploy(["destroy", local, "--yes"], pulumi.dir);
         assert.equal(result.status, 0, result.stderr);
-        assert.match(result.stdout, /pulumi stack rm --preserve-config local/);
-        assert.match(result.stdout, /deletes stacks\/Pulumi\.local\.yaml/);
+        assert.match(result.stdout, new RegExp(`pulumi stack rm --preserve-config ${local} `));
+        assert.ok(result.stdout.includes(`deletes stacks/Pulumi.${local}.yaml`), result.stdout);
     });
 
     it("keeps the salt the CLI makes out of a stack file committed without one, and gives the CLI a copy that holds it", () => {
         // A stand-in whose `stack select --create` writes a salt into the stack file, as the real CLI does.
         const pulumi = standInPulumi(
-            `case "$*" in "stack select --create"*) echo "encryptionsalt: v1:made-here" >> stacks/Pulumi.dev.yaml;; esac`,
+            `case "$*" in "stack select --create"*) echo "encryptionsalt: v1:made-here" >> stacks/Pulumi.${dev}.yaml;; esac`,
         );
-        const committed = path.join(root, "stacks", "Pulumi.dev.yaml");
+        const committed = stackPath(dev);
         const before = fs.readFileSync(committed, "utf8");
-        const copy = path.join(root, ".pulumi", "config", "Pulumi.dev.yaml");
+        const copy = path.join(root, ".pulumi", "config", `Pulumi.${dev}.yaml`);
         fs.rmSync(copy, { force: true });
         try {
-            assert.equal(deploy(["preview", "dev"], pulumi.dir).status, 0);
+            assert.equal(deploy(["preview", dev], pulumi.dir).status, 0);
             assert.equal(fs.readFileSync(committed, "utf8"), before, "the committed stack file changed");
             assert.equal(fs.readFileSync(copy, "utf8"), `${before}encryptionsalt: v1:made-here\n`);
-            assert.match(pulumi.calls()[1], new RegExp(`\\| preview --stack dev --config-file ${copy} --client`));
+            assert.match(pulumi.calls()[1], new RegExp(`\\| preview --stack ${dev} --config-file ${copy} --client`));
 
             // The next run finds the stack and makes no salt: the copy, rebuilt from the committed file, keeps this one.
-            assert.equal(deploy(["preview", "dev"], standInPulumi().dir).status, 0);
+            assert.equal(deploy(["preview", dev], standInPulumi().dir).status, 0);
             assert.equal(fs.readFileSync(copy, "utf8"), `${before}encryptionsalt: v1:made-here\n`);
         } finally {
             fs.writeFileSync(committed, before);
@@ -200,7 +237,7 @@ describe("npm run preview|up|destroy", () => {
     });
 
     it("says in one line how to get the CLI when it is missing", () => {
-        const result = deploy(["up", "local"], fs.mkdtempSync(path.join(os.tmpdir(), "no-pulumi-")));
+        const result = deploy(["up", local], fs.mkdtempSync(path.join(os.tmpdir(), "no-pulumi-")));
         assert.equal(result.status, 127);
         assert.equal(result.stderr.trim().split("\n").length, 1);
         assert.match(result.stderr, /pulumi CLI is not on your PATH: install it/);

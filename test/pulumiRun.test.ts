@@ -1,11 +1,12 @@
 /**
  * What stacks/pulumiRun.ts changes in the process that serves the program:
- * the SDK's promise-tracking stack traces skip source maps, every other
- * stack trace keeps them; and a program's own RunError is reported once.
+ * the SDK's promise-tracking stack traces are not recorded, every other
+ * stack trace is formatted as before; and a program's own RunError is
+ * reported once.
  */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { reportingOnce, unmappedPromiseTraces } from "../stacks/pulumiRun";
+import { reportingOnce, untracedPromises } from "../stacks/pulumiRun";
 
 // The SDK's own bookkeeping, as a resource registration calls it.
 const { debuggablePromise } = require("@pulumi/pulumi/runtime/debuggable");
@@ -32,25 +33,32 @@ describe("the program's process", () => {
         return (tracked as unknown as { _debugStackTrace: string })._debugStackTrace;
     }
 
-    it("formats the SDK's promise-tracking traces without the source-map hook, and every other trace with it", () => {
+    it("keeps one shared line for each of the SDK's promise-tracking traces, and maps every other trace as before", () => {
         mappingHook();
-        unmappedPromiseTraces();
-        assert.match(trackedPromiseTrace(), /^Error\n {4}at debuggablePromise \(.*debuggable\.js:\d+:\d+\)\n {4}at /);
+        untracedPromises();
+        const [one, another] = [trackedPromiseTrace(), trackedPromiseTrace()];
+        assert.match(one, /^\(not recorded: set PULUMI_DEBUG_PROMISE_LEAKS=true/);
+        assert.equal(another, one);
         assert.equal(new Error("a real failure").stack, "mapped by the source-map hook");
     });
 
-    it("keeps them mapped when PULUMI_DEBUG_PROMISE_LEAKS asks for the leak report", () => {
+    it("records them, mapped, when PULUMI_DEBUG_PROMISE_LEAKS asks for the leak report", () => {
         mappingHook();
         process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
-        unmappedPromiseTraces();
+        untracedPromises();
         assert.equal(trackedPromiseTrace(), "mapped by the source-map hook");
     });
 
-    it("changes nothing where no source-map hook is installed", () => {
+    it("without a source-map hook, formats every other trace as Node does", () => {
         // Node's own formatting: no hook at all (the type says there always is one).
         (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
-        unmappedPromiseTraces();
-        assert.equal(Error.prepareStackTrace, undefined);
+        const before = new Error("a real failure").stack;
+        untracedPromises();
+        assert.match(trackedPromiseTrace(), /^\(not recorded/);
+        const after = new Error("a real failure").stack;
+        // The same text, but for the line each was made on.
+        assert.equal(after?.replace(/:\d+:\d+\)/, ""), before?.replace(/:\d+:\d+\)/, ""));
+        assert.match(after ?? "", /^Error: a real failure\n {4}at /);
     });
 });
 
