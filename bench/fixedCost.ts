@@ -46,7 +46,7 @@ export const PHASES = [
     "npm starts the script's Node process",
     "Node starts and loads the deploy script",
     "`pulumi stack select --create`, a CLI process of its own",
-    "@pulumi/pulumi loads",
+    "the SDK's language server loads (@pulumi/pulumi/automation/server)",
     "the CLI starts, reads the project, stack and state, and asks for the program",
     "the stacks program loads",
     "the program reads its config and declares the cluster's provider",
@@ -60,8 +60,9 @@ export const PHASES = [
 
 /** Of those, the parts inside another, shown in brackets. */
 export const INNER = [
-    "@pulumi/kubernetes loads (inside the program's load)",
-    "its modules load: the SDK's runtime, gRPC (inside the dynamic provider's start)",
+    "of which @pulumi/pulumi's index",
+    "of which @pulumi/kubernetes, less the SDK it loads",
+    "of which its modules: the SDK's runtime, gRPC",
 ];
 
 interface Span {
@@ -143,7 +144,7 @@ export function phasesOf(events: readonly ProbeEvent[], spans: readonly Span[]):
 
     const selected = deploy.find((e) => e.event === "pulumi" && e.args?.[0] === "stack");
     const select = selected === undefined ? undefined : interval("stack select", selected);
-    const sdk = loadOf(deploy, "@pulumi/pulumi");
+    const server = loadOf(deploy, "language server");
     const run = span("pulumirpc.LanguageRuntime/Run");
     const program = loadOf(deploy, "program");
     const kubernetesPlugin = span("newPlugin", (s) => s.attributes.prefix?.startsWith("kubernetes") ?? false);
@@ -153,9 +154,9 @@ export function phasesOf(events: readonly ProbeEvent[], spans: readonly Span[]):
     const boundaries = [
         startOf(npm),
         startOf(deploy),
-        select?.from ?? sdk.from,
-        select?.to ?? sdk.from,
-        sdk.to,
+        select?.from ?? server.from,
+        select?.to ?? server.from,
+        server.to,
         run.from,
         program.to,
         kubernetesPlugin.from,
@@ -166,12 +167,19 @@ export function phasesOf(events: readonly ProbeEvent[], spans: readonly Span[]):
         root.to,
         find("npm's exit", npm.find((e) => e.event === "exit")?.at),
     ];
-    // The language server's start, between the SDK's load and the CLI's, is a few milliseconds: it goes with the CLI's start.
+    // The server's start, between its load and the CLI's, is a few milliseconds: it goes with the CLI's start.
+    const sdk = loadOf(deploy, "@pulumi/pulumi");
     const kubernetes = loadOf(deploy, "@pulumi/kubernetes");
+    // @pulumi/kubernetes loads the SDK's index first, when the program has not yet.
+    const sdkInside = sdk.from >= kubernetes.from && sdk.to <= kubernetes.to ? sdk.to - sdk.from : 0;
     const dynamicModules = loadOf(dynamic, "main");
     return {
         phases: boundaries.slice(1).map((to, index) => to - boundaries[index]),
-        inner: [kubernetes.to - kubernetes.from, dynamicModules.to - dynamicModules.from],
+        inner: [
+            sdk.to - sdk.from,
+            kubernetes.to - kubernetes.from - sdkInside,
+            dynamicModules.to - dynamicModules.from,
+        ],
     };
 }
 
@@ -278,10 +286,11 @@ function table(measured: readonly Measured[]): string {
         lines.push(
             `| ${phase} | ${measured.map((m) => columnOf(m.runs.map((run) => run.phases[index]))).join(" | ")} |`,
         );
-        const inner = phase === "the stacks program loads" ? 0 : phase.startsWith("the dynamic provider") ? 1 : -1;
-        if (inner >= 0) {
+        const inner =
+            phase === "the stacks program loads" ? [0, 1] : phase.startsWith("the dynamic provider") ? [2] : [];
+        for (const part of inner) {
             lines.push(
-                `| (${INNER[inner]}) | ${measured.map((m) => `(${columnOf(m.runs.map((run) => run.inner[inner]))})`).join(" | ")} |`,
+                `| (${INNER[part]}) | ${measured.map((m) => `(${columnOf(m.runs.map((run) => run.inner[part]))})`).join(" | ")} |`,
             );
         }
     });
