@@ -1,7 +1,8 @@
 /**
  * The peak resident memory of a Pulumi operation's processes: the program's
  * process (the root of a tree, as `npm run up` is), the `pulumi` CLI under
- * it, and the CLI's plugins (the Kubernetes provider, the dynamic provider).
+ * it, and the CLI's plugins (the Kubernetes provider, the dynamic provider),
+ * each on its own.
  *
  * Linux only: it samples /proc every 200 ms, so a peak shorter than that can
  * be missed.
@@ -73,8 +74,19 @@ export interface TreeRss {
     readonly program: number;
     /** The `pulumi` CLI alone. */
     readonly cli: number;
-    /** Everything the CLI started: the providers. */
-    readonly plugins: number;
+    /** The Kubernetes provider, pulumi-resource-kubernetes. */
+    readonly kubernetes: number;
+    /** Everything else the CLI started: the dynamic provider, a Node process. */
+    readonly dynamic: number;
+}
+
+/** Whether a process runs pulumi-resource-kubernetes, by its command line. */
+function isKubernetesProvider(pid: number): boolean {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0].endsWith("pulumi-resource-kubernetes");
+    } catch {
+        return false; // it exited while we looked
+    }
 }
 
 function treeRss(root: number): TreeRss {
@@ -83,7 +95,13 @@ function treeRss(root: number): TreeRss {
     const sum = (entries: readonly ProcessEntry[]) => entries.reduce((total, entry) => total + entry.rssBytes, 0);
     const cli = tree.filter((entry) => entry.command === "pulumi");
     const plugins = cli.flatMap((entry) => descendants(entry.pid, all));
-    return { cli: sum(cli), plugins: sum(plugins), program: sum(tree) - sum(cli) - sum(plugins) };
+    const kubernetes = plugins.filter((entry) => isKubernetesProvider(entry.pid));
+    return {
+        cli: sum(cli),
+        kubernetes: sum(kubernetes),
+        dynamic: sum(plugins) - sum(kubernetes),
+        program: sum(tree) - sum(cli) - sum(plugins),
+    };
 }
 
 /** The peaks while the tree ran: of the sum, and of each part (which may peak at other moments). */
@@ -93,14 +111,15 @@ export interface PeakRss extends TreeRss {
 
 /** The largest memory of the process `root` and everything under it, sampled until `exited` settles. */
 export async function peakTreeRss(root: number, exited: Promise<unknown>): Promise<PeakRss> {
-    let peak: PeakRss = { total: 0, program: 0, cli: 0, plugins: 0 };
+    let peak: PeakRss = { total: 0, program: 0, cli: 0, kubernetes: 0, dynamic: 0 };
     const sample = () => {
         const now = treeRss(root);
         peak = {
-            total: Math.max(peak.total, now.program + now.cli + now.plugins),
+            total: Math.max(peak.total, now.program + now.cli + now.kubernetes + now.dynamic),
             program: Math.max(peak.program, now.program),
             cli: Math.max(peak.cli, now.cli),
-            plugins: Math.max(peak.plugins, now.plugins),
+            kubernetes: Math.max(peak.kubernetes, now.kubernetes),
+            dynamic: Math.max(peak.dynamic, now.dynamic),
         };
     };
     sample();

@@ -126,9 +126,9 @@ async function requestCounts(cluster: Cluster): Promise<Record<string, number>> 
 
 const megabytes = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
-/** "total (program + CLI + plugins)", in MB. */
+/** "total (program + CLI + Kubernetes provider + dynamic provider)", in MB. */
 const describePeak = (peak: PeakRss) =>
-    `${megabytes(peak.total)} (${megabytes(peak.program)} + ${megabytes(peak.cli)} + ${megabytes(peak.plugins)})`;
+    `${megabytes(peak.total)} (${[peak.program, peak.cli, peak.kubernetes, peak.dynamic].map(megabytes).join(" + ")})`;
 
 function describeRequests(made: Record<string, number> | undefined): string {
     const entries = Object.entries(made ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -263,7 +263,7 @@ async function round(cluster: Cluster, size: number, index: number, timings: Tim
 /** The table: medians with their spread, and each figure against the floor and the loop of the same size. */
 export function realEngineTable(results: Map<number, Timings>): string {
     const lines = [
-        "| size | operation | median s (min–max over rounds) | × floor | × loop | peak MB: all (program + CLI + plugins), largest round | API requests for Secrets and service accounts (last round) |",
+        "| size | operation | median s (min–max over rounds) | × floor | × loop | peak MB: all (program + CLI + Kubernetes provider + dynamic provider), largest round | API requests for Secrets and service accounts (last round) |",
         "|---|---|---|---|---|---|---|",
     ];
     for (const [size, timings] of results) {
@@ -361,7 +361,7 @@ function writeRealEngineSection(results: Map<number, Timings>, rounds: number): 
         'Each figure is the median over the rounds with its range; "× floor" and "× loop" are against the kubectl floor and the seeds\' loop at the same size, in the same run. The loop is measured up to 1,000 namespaces.',
         'Each Pulumi operation runs in a process of its own through stacks/pulumiRun.ts (bench/operation.ts), `up` and `destroy` with `--yes --skip-preview`, the CLI\'s output going to a log file, so each time includes starting Node and loading the program. "first preview" and "first up (no preview)" together are a first `pulumi up` with its preview.',
         `The settings: ${MEASURED.map(describeSettings).join("; ")}. What a setting leaves unset, stacks/pulumiRun.ts set: ${routeDefaults()}.`,
-        "Peak memory is the largest resident memory, sampled every 200 ms, of the operation's processes together: the program's process, the `pulumi` CLI, and its plugins (the Kubernetes provider and the dynamic provider), with each part's own peak in brackets. The last column is the API server's `apiserver_request_total` for Secrets and service accounts during the operation, by verb.",
+        "Peak memory is the largest resident memory, sampled every 200 ms, of the operation's processes together: the program's process, the `pulumi` CLI, and its plugins, the Kubernetes provider and the dynamic provider, with each process's own peak in brackets. The last column is the API server's `apiserver_request_total` for Secrets and service accounts during the operation, by verb.",
         "",
         ...(verdicts.length === 0
             ? []
