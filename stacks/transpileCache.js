@@ -91,11 +91,15 @@ function cachedJavaScript(source, filename) {
         return fs.readFileSync(cached, "utf8");
     } catch {
         const code = compile(source, filename);
-        fs.mkdirSync(CACHE_DIR, { recursive: true });
-        // Written aside and renamed: two runs starting at once never read half a file.
-        const partial = `${cached}.${process.pid}`;
-        fs.writeFileSync(partial, code);
-        fs.renameSync(partial, cached);
+        try {
+            fs.mkdirSync(CACHE_DIR, { recursive: true });
+            // Written aside and renamed: two runs starting at once never read half a file.
+            const partial = `${cached}.${process.pid}`;
+            fs.writeFileSync(partial, code);
+            fs.renameSync(partial, cached);
+        } catch {
+            // A cache that cannot be written (a read-only checkout) only means compiling again next time.
+        }
         return code;
     }
 }
