@@ -89,14 +89,15 @@ export function phasesOf(events: readonly ProbeEvent[], spans: readonly Span[]):
     const npm = of((script) => /npm-cli\.js$|\/npm$/.test(script));
     const deploy = of((script) => /stacks\/deploy\.ts$/.test(script));
     const dynamic = of((script) => /dynamic-provider/.test(script));
-    const startOf = (process: ProbeEvent[]) => find("process start", process.find((e) => e.event === "start")?.at);
+    const startOf = (process: ProbeEvent[], which: string) =>
+        find(`start of ${which}`, process.find((e) => e.event === "start")?.at);
     const interval = (what: string, event: ProbeEvent | undefined) => {
         const found = find(what, event);
         return { from: find(what, found.from), to: find(what, found.to) };
     };
-    const loadOf = (process: ProbeEvent[], name: string) =>
+    const loadOf = (process: ProbeEvent[], which: string, name: string) =>
         interval(
-            `load of ${name}`,
+            `load of ${name} in ${which}`,
             process.find((e) => e.event === "load" && e.name === name),
         );
     const span = (name: string, where: (span: Span) => boolean = () => true) =>
@@ -107,16 +108,16 @@ export function phasesOf(events: readonly ProbeEvent[], spans: readonly Span[]):
 
     const selected = deploy.find((e) => e.event === "pulumi" && e.args?.[0] === "stack");
     const select = selected === undefined ? undefined : interval("stack select", selected);
-    const server = loadOf(deploy, "language server");
+    const server = loadOf(deploy, "the deploy script", "language server");
     const run = span("pulumirpc.LanguageRuntime/Run");
-    const program = loadOf(deploy, "program");
+    const program = loadOf(deploy, "the deploy script", "program");
     const kubernetesPlugin = span("newPlugin", (s) => s.attributes.prefix?.startsWith("kubernetes") ?? false);
     const configure = span("pulumirpc.ResourceProvider/Configure", (s) => s.from >= kubernetesPlugin.to);
     const dynamicPlugin = span("newPlugin", (s) => s.attributes.prefix?.startsWith("pulumi-nodejs") ?? false);
     const root = span("pulumi");
     const boundaries = [
-        startOf(npm),
-        startOf(deploy),
+        startOf(npm, "npm"),
+        startOf(deploy, "the deploy script"),
         select?.from ?? server.from,
         select?.to ?? server.from,
         server.to,
@@ -131,11 +132,11 @@ export function phasesOf(events: readonly ProbeEvent[], spans: readonly Span[]):
         find("npm's exit", npm.find((e) => e.event === "exit")?.at),
     ];
     // The server's start, between its load and the CLI's, is a few milliseconds: it goes with the CLI's start.
-    const sdk = loadOf(deploy, "@pulumi/pulumi");
-    const kubernetes = loadOf(deploy, "@pulumi/kubernetes");
+    const sdk = loadOf(deploy, "the deploy script", "@pulumi/pulumi");
+    const kubernetes = loadOf(deploy, "the deploy script", "@pulumi/kubernetes");
     // @pulumi/kubernetes loads the SDK's index first, when the program has not yet.
     const sdkInside = sdk.from >= kubernetes.from && sdk.to <= kubernetes.to ? sdk.to - sdk.from : 0;
-    const dynamicModules = loadOf(dynamic, "main");
+    const dynamicModules = loadOf(dynamic, "the dynamic provider", "main");
     return {
         phases: boundaries.slice(1).map((to, index) => to - boundaries[index]),
         inner: [

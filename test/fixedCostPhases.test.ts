@@ -95,7 +95,7 @@ describe("the fixed cost's parts (bench/phases.ts)", () => {
 
     it("names what a run is missing", () => {
         const withoutDynamic = events({ select: false }).filter((event) => event.pid !== 3);
-        assert.throws(() => phasesOf(withoutDynamic, SPANS), /the run has no process start/);
+        assert.throws(() => phasesOf(withoutDynamic, SPANS), /the run has no load of main in the dynamic provider/);
         assert.throws(
             () =>
                 phasesOf(
