@@ -191,6 +191,7 @@ async function main(): Promise<void> {
             "",
             `\`${commandLine("bench:fixed")}\`: a no-op \`npm run up -- <stack> --yes --skip-preview\` (the README's command) at ${NAMESPACES} namespaces, split along its critical path, median of ${ROUNDS} runs${BASELINE === undefined ? "" : `, ${BASELINE} and HEAD alternating`}, on ${versions()}.`,
             "The Node processes' side comes from bench/phaseProbe.ts, loaded into each of them (npm, the deploy script, the dynamic provider); the CLI's side from its own trace (`--otel-traces`). The parts follow one another, so they add up to the whole.",
+            'What each part is, whose it is and what would cut it: docs/operating-at-scale.md, "The fixed cost".',
             "",
             table(measured),
         ].join("\n");
