@@ -116,7 +116,7 @@ export async function runPulumi(run: PulumiRun): Promise<number> {
  * maps they were a third of a no-op preview at 1,000 namespaces (10.5–11.9 s,
  * against 7.1–7.2 s unmapped); unmapped, they still cost a no-op preview at
  * 2,000 namespaces 6% of its time and 9% of the program's memory (11.0 s and
- * 820 MB, against 10.3 s and 746 MB as one line). So, unless that variable
+ * 800 MB, against 10.3 s and 729 MB as one line). So, unless that variable
  * asks for them, each such trace is one shared line saying how to get them;
  * every other stack trace (an error's, a resource's source position) is
  * formatted as before.
