@@ -13,7 +13,7 @@
  * in the same rounds, alternating which goes first: the "before" of a
  * change, on the same machine at the same moment.
  *
- * Usage: npm run bench:fixed [-- --baseline <ref>] [-- --rounds N] [-- --out FILE]
+ * Usage: npm run bench:fixed [-- --baseline <ref>] [-- --rounds N (default 7)] [-- --out FILE]
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -30,7 +30,7 @@ import { FIXED_COST_SECTION, writeSection } from "./sections";
 import { INNER, PHASES, ProbeEvent, phasesOf, readSpans } from "./phases";
 
 const ROOT = path.join(__dirname, "..");
-const ROUNDS = Number(flagValue("--rounds") ?? 5);
+const ROUNDS = Number(flagValue("--rounds") ?? 7);
 const BASELINE = flagValue("--baseline");
 const OUT = flagValue("--out") ?? path.join(ROOT, "BENCHMARKS.md");
 const NAMESPACES = 10;
