@@ -145,13 +145,13 @@ function table(measured: readonly Measured[]): string {
         lines.push(
             `| ${phase} | ${measured.map((m) => columnOf(m.runs.map((run) => run.phases[index]))).join(" | ")} |`,
         );
-        const inner =
-            phase === "the stacks program loads" ? [0, 1] : phase.startsWith("the dynamic provider") ? [2] : [];
-        for (const part of inner) {
-            lines.push(
-                `| (${INNER[part]}) | ${measured.map((m) => `(${columnOf(m.runs.map((run) => run.inner[part]))})`).join(" | ")} |`,
-            );
-        }
+        INNER.forEach(({ label, within }, part) => {
+            if (within === phase) {
+                lines.push(
+                    `| (${label}) | ${measured.map((m) => `(${columnOf(m.runs.map((run) => run.inner[part]))})`).join(" | ")} |`,
+                );
+            }
+        });
     });
     const sum = (m: Measured) => m.runs.map((run) => run.phases.reduce((a, b) => a + b, 0));
     lines.push(`| **npm start to exit** | ${measured.map((m) => `**${columnOf(sum(m))}**`).join(" | ")} |`);
@@ -186,6 +186,7 @@ async function main(): Promise<void> {
                 );
             }
         }
+        const parts = table(measured);
         const section = [
             "## The fixed cost of an operation",
             "",
@@ -193,10 +194,10 @@ async function main(): Promise<void> {
             "The Node processes' side comes from bench/phaseProbe.ts, loaded into each of them (npm, the deploy script, the dynamic provider); the CLI's side from its own trace (`--otel-traces`). The parts follow one another, so they add up to the whole.",
             'What each part is, whose it is and what would cut it: docs/operating-at-scale.md, "The fixed cost".',
             "",
-            table(measured),
+            parts,
         ].join("\n");
         writeSection(OUT, FIXED_COST_SECTION, section);
-        console.log(table(measured));
+        console.log(parts);
     } finally {
         for (const checkout of checkouts) {
             spawnSync(binary("pulumi"), ["stack", "rm", checkout.stack, "--yes", "--force"], {

@@ -22,12 +22,11 @@ export const PHASES = [
 ] as const;
 
 /** Of those, the parts inside another, shown in brackets. */
-export const INNER = [
-    "of which @pulumi/pulumi's index",
-    "of which @pulumi/kubernetes, less the SDK it loads",
-    "of which its modules: the SDK's runtime, gRPC",
+export const INNER: readonly { readonly label: string; readonly within: (typeof PHASES)[number] }[] = [
+    { label: "of which @pulumi/pulumi's index", within: "the stacks program loads" },
+    { label: "of which @pulumi/kubernetes, less the SDK it loads", within: "the stacks program loads" },
+    { label: "of which its modules: the SDK's runtime, gRPC", within: "the dynamic provider starts (a Node process)" },
 ];
-
 export interface Span {
     readonly name: string;
     readonly from: number;

@@ -21,8 +21,8 @@
  * settings compared".
  *
  * Each round also times the audit (bench/auditTiming.ts) on the same size
- * of fleet, up to 2,000 namespaces, two workloads per namespace, beside one `kubectl get` of the
- * same objects, and writes the "Audit" section.
+ * of fleet, up to 2,000 namespaces, two workloads per namespace, beside one
+ * `kubectl get` of the same objects, and writes the "Audit" section.
  *
  * Usage: npm run bench:real [-- --quick] [-- --sizes 100,1000] [-- --rounds N] [-- --settings all|tuned,defaults,...] [-- --audit-only] [-- --out FILE]
  *   --quick: 100 namespaces, 1 round (the default: 100, 1,000 and 2,000, 3 rounds)
@@ -190,7 +190,6 @@ function loop(cluster: Cluster, namespaces: string[]): void {
 const auditTimings = new Map<number, AuditTiming[]>();
 
 /** One round at one size: the audit, the floor, the loop, and each setting's operations. */
-
 async function round(cluster: Cluster, size: number, index: number, timings: Timings): Promise<void> {
     process.stderr.write(`${size} namespaces, round ${index + 1} of ${ROUNDS}\n`);
     const tag = `r${index}-n${size}`;

@@ -47,7 +47,7 @@ describe("npm run bench:fixed", function () {
             parts.every((ms) => ms >= 0),
             `a part is negative: ${parts}`,
         );
-        INNER.forEach((label) => assert.ok(row(`(${label})`) > 0, label));
+        INNER.forEach(({ label }) => assert.ok(row(`(${label})`) > 0, label));
         assert.equal(row("`pulumi stack select --create`, a CLI process of its own"), 0);
         // The parts follow one another from npm's start to its exit; timed around it, the whole is a little longer.
         const whole = row("**npm start to exit**");
